@@ -1,0 +1,133 @@
+/**
+ * voice-end-call: end a Voice AI call exactly once — when your code says so, or when the
+ * page is closed, reloaded or navigated away.
+ */
+
+/** What went wrong. */
+export type EndCallErrorKind =
+  /** The API answered 422; see `detail`. */
+  | 'validation'
+  /** The API answered another non-2xx status; see `status`. */
+  | 'http'
+  /** The request did not complete (offline, connection refused, blocked by CORS). */
+  | 'network'
+  /** No answer within `timeoutMs`; the request was aborted. */
+  | 'timeout'
+  /** A 2xx answer whose body is not an EndCallResponse (the call did end). */
+  | 'invalid-response'
+  /** Bad options or input; the message names the offending key. */
+  | 'config'
+  /** `endCall` for a call that is not tracked, without `options.endToken`. */
+  | 'not-tracked'
+  /** Called before `init()` resolved, or `init()` failed to load the module. */
+  | 'not-initialized';
+
+/** One entry of the API's `HTTPValidationError.detail`. */
+export interface ValidationErrorItem {
+  loc: Array<string | number>;
+  msg: string;
+  type: string;
+}
+
+/** Every failure of this package. Messages never contain a token. */
+export declare class EndCallError extends Error {
+  constructor(
+    kind: EndCallErrorKind,
+    message: string,
+    extra?: { status?: number; detail?: ValidationErrorItem[]; cause?: unknown },
+  );
+  readonly name: 'EndCallError';
+  /** The category of the failure. */
+  readonly kind: EndCallErrorKind;
+  /** HTTP status, for `http`, `validation` and `invalid-response`. */
+  readonly status?: number;
+  /** The 422 body's `detail`, for `validation`. */
+  readonly detail?: ValidationErrorItem[];
+}
+
+/** The API's EndCallResponse, in camelCase. */
+export interface EndCallResponse {
+  callId: string;
+  status: string;
+  /** ISO 8601 date-time, as the API sent it. */
+  endedAt: string;
+  actualDurationSeconds: number;
+  creditsUsed: number;
+}
+
+/** Options for `configure`. A key set to `undefined` goes back to its default. */
+export interface Options {
+  /**
+   * Where end requests go: `https://…`, `http://` to a loopback host, or a same-origin path
+   * such as `/voice-proxy` (your backend forwards to the API; no CORS preflight).
+   * Default `https://dev.voice.ai`. Applies to calls tracked after the change.
+   */
+  baseUrl?: string;
+  /** Time limit of a manual `endCall`, in ms. Default 10000. */
+  timeoutMs?: number;
+  /**
+   * Also send on `beforeunload` when no listener cancels the leave (needed for reliable tab
+   * close in Firefox). The listener exists only while calls are tracked. Default `true`.
+   */
+  beforeUnload?: boolean;
+}
+
+/** A call to track, as your backend hands it to the browser. */
+export interface CallToTrack {
+  callId: string;
+  /** The call-scoped `end_token` from connection-details. Never the API key. */
+  endToken: string;
+  /** Overrides `Options.baseUrl` for this call. */
+  baseUrl?: string;
+}
+
+/** The raw `POST /api/v1/connection/connection-details` response. */
+export interface ConnectionDetails {
+  call_id: string;
+  end_token: string | null;
+  server_url?: string;
+  participant_token?: string;
+}
+
+/** Options for `endCall`. */
+export interface EndCallOptions {
+  /** End a call that is not tracked (or with another token). */
+  endToken?: string;
+  /** Overrides the tracked/configured base URL. */
+  baseUrl?: string;
+  /** Overrides `Options.timeoutMs`. */
+  timeoutMs?: number;
+}
+
+/** What `init` accepts: the wasm file's URL, a Response, its bytes or a compiled module. */
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+/**
+ * Load the WebAssembly module. Idempotent. Rejects with `EndCallError('not-initialized')`
+ * when the module cannot be loaded (e.g. a CSP without `'wasm-unsafe-eval'`).
+ */
+export default function init(
+  moduleOrPath?: InitInput | Promise<InitInput> | { module_or_path: InitInput | Promise<InitInput> },
+): Promise<void>;
+
+/** Update options. Throws `EndCallError('config')`; the previous options stay in force. */
+export function configure(options: Options): void;
+
+/**
+ * Arm page-leave ending for a call (many may be tracked; tracking an id again replaces its
+ * token). Returns the call id. Throws `EndCallError('config')` on bad input.
+ */
+export function trackCall(call: CallToTrack | ConnectionDetails): string;
+
+/**
+ * End a call now and disarm it. While one end of an id is in flight, calling again returns
+ * the same promise. Rejects with `EndCallError`; on `network`, `timeout`, 429 and 5xx the
+ * call stays tracked, so a page leave still ends it.
+ */
+export function endCall(callId: string, options?: EndCallOptions): Promise<EndCallResponse>;
+
+/** Forget a call without ending it. Whether it was tracked. */
+export function untrackCall(callId: string): boolean;
+
+/** The ids of the calls armed for page-leave ending. */
+export function trackedCalls(): string[];

@@ -1,0 +1,80 @@
+// Public entry point of voice-end-call. The work is done in Rust (wasm); this file only
+// loads the module once and refuses calls made before it is loaded, with a typed error
+// instead of wasm-bindgen's "cannot read properties of undefined".
+import initWasm, * as wasm from './voice_end_call.js';
+import { EndCallError } from './errors.js';
+
+export { EndCallError };
+
+let loading; // the one init promise, kept while it is pending or fulfilled
+let ready = false;
+
+/**
+ * Load the WebAssembly module. Idempotent: later calls return the same promise.
+ * @param {unknown} [moduleOrPath] URL, Response, bytes or WebAssembly.Module of
+ *   `voice_end_call_bg.wasm`; defaults to the file next to this module.
+ */
+export default function init(moduleOrPath) {
+  if (!loading) {
+    const input =
+      moduleOrPath !== null && typeof moduleOrPath === 'object' && 'module_or_path' in moduleOrPath
+        ? moduleOrPath
+        : { module_or_path: moduleOrPath };
+    loading = initWasm(input).then(
+      () => {
+        ready = true;
+      },
+      (cause) => {
+        loading = undefined; // a failed load may be retried (e.g. after going online)
+        throw loadError(cause);
+      },
+    );
+  }
+  return loading;
+}
+
+function loadError(cause) {
+  const text = String(cause && cause.message ? cause.message : cause);
+  const blockedByCsp = /Content Security Policy|unsafe-eval|wasm-eval|CSP/i.test(text);
+  const message = blockedByCsp
+    ? "voice-end-call: the page's Content Security Policy blocks WebAssembly. Add 'wasm-unsafe-eval' to script-src (e.g. script-src 'self' 'wasm-unsafe-eval')."
+    : `voice-end-call: could not load voice_end_call_bg.wasm (${text}). Check that the file is served (with Content-Type application/wasm) and pass its URL to init() if your bundler moved it.`;
+  return new EndCallError('not-initialized', message, { cause });
+}
+
+function notReady(name) {
+  return new EndCallError(
+    'not-initialized',
+    `voice-end-call: ${name}() was called before init() resolved; await init() first.`,
+  );
+}
+
+/** Update options; throws EndCallError('config') and keeps the old options on bad input. */
+export function configure(options) {
+  if (!ready) throw notReady('configure');
+  wasm.configure(options);
+}
+
+/** Arm page-leave ending for a call; returns its id. */
+export function trackCall(call) {
+  if (!ready) throw notReady('trackCall');
+  return wasm.trackCall(call);
+}
+
+/** End a call now. Every failure, including not-initialized, is a rejection. */
+export function endCall(callId, options) {
+  if (!ready) return Promise.reject(notReady('endCall'));
+  return wasm.endCall(callId, options);
+}
+
+/** Forget a call without ending it; whether it was tracked. */
+export function untrackCall(callId) {
+  if (!ready) throw notReady('untrackCall');
+  return wasm.untrackCall(callId);
+}
+
+/** The ids of the calls armed for page-leave ending. */
+export function trackedCalls() {
+  if (!ready) throw notReady('trackedCalls');
+  return wasm.trackedCalls();
+}

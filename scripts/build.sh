@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds dist/: exactly the files the npm package ships.
+#   wasm (release, size profile) → wasm-bindgen (web target) → wasm-opt -Oz → JS entry + types.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+cargo build --release --lib --target wasm32-unknown-unknown
+rm -rf dist
+.tools/bin/wasm-bindgen --target web --no-typescript --out-dir dist --out-name voice_end_call \
+  target/wasm32-unknown-unknown/release/voice_end_call.wasm
+# binaryen from npm: Debian's wasm-opt 108 emits modules that fail to instantiate.
+node_modules/.bin/wasm-opt -Oz dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
+
+# The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a
+# stable path for the JS entry, which must have the very same class.
+snippet=$(cd dist && ls snippets/*/js/errors.js)
+printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
+cp js/index.js js/index.d.ts dist/
+echo "build: dist/ ready ($(du -sb dist | cut -f1) bytes)"

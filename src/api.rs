@@ -1,0 +1,144 @@
+//! The functions exported to JavaScript. Each one turns untrusted JS values into checked
+//! Rust values (or a `config` error naming the offending key) and hands them to the tracker.
+//! The public, documented surface is `js/index.js` + `js/index.d.ts`, which gate these on
+//! `init()`.
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::endpoint::{CallId, EndToken};
+use crate::error::Failure;
+use crate::options::{self, config_error, plain_object, read_property, string_value};
+use crate::tracker::{self, EndOverrides};
+
+/// `configure(options)`: update the configuration; on error the previous one stays.
+#[wasm_bindgen]
+pub fn configure(options: JsValue) -> Result<(), JsValue> {
+    let next = options::apply(&tracker::config()?, &options)?;
+    tracker::configure(next)?;
+    Ok(())
+}
+
+/// `trackCall(call)`: arm page-leave ending for a call. Returns the call id.
+#[wasm_bindgen(js_name = trackCall)]
+pub fn track_call(call: JsValue) -> Result<String, JsValue> {
+    let object = plain_object(&call, "trackCall(call): call")?;
+    let get = |key: &str| read_property(object, &key.into(), key, "call");
+    let has = |key: &str| -> Result<bool, Failure> {
+        Reflect::has(object, &key.into()).map_err(|cause| {
+            Failure::config("trackCall(call): inspecting call threw an exception").with_cause(cause)
+        })
+    };
+    let (id, token, base_url) = if has("callId")? || has("endToken")? {
+        let base_url = get("baseUrl")?;
+        let base_url = if base_url.is_undefined() {
+            None
+        } else {
+            Some(options::parse_base_url(&base_url, "call.baseUrl")?)
+        };
+        (
+            call_id(&get("callId")?, "call.callId")?,
+            end_token(&get("endToken")?, "call.endToken")?,
+            base_url,
+        )
+    } else if has("call_id")? {
+        let token = get("end_token")?;
+        if token.is_null() {
+            return Err(config_error(
+                "call.end_token",
+                "is null: the API issued no end token for this call, so the browser cannot end it; end it from your backend",
+            )
+            .into());
+        }
+        (
+            call_id(&get("call_id")?, "call.call_id")?,
+            end_token(&token, "call.end_token")?,
+            None,
+        )
+    } else {
+        return Err(Failure::config(
+            "trackCall(call): call must be {callId, endToken} or the connection-details response {call_id, end_token}",
+        )
+        .into());
+    };
+    let id_text = id.as_str().to_owned();
+    tracker::track(id, token, base_url)?;
+    Ok(id_text)
+}
+
+/// `endCall(callId, options?)`: end now; resolves with the camelCase `EndCallResponse`.
+/// Never throws: every failure is a rejected promise.
+#[wasm_bindgen(js_name = endCall)]
+pub fn end_call(call_id_value: JsValue, options: JsValue) -> Promise {
+    match start_end(&call_id_value, &options) {
+        Ok(promise) => promise,
+        Err(failure) => Promise::reject(&failure.into_js()),
+    }
+}
+
+fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Failure> {
+    let id = call_id(call_id_value, "endCall(callId): callId")?;
+    let mut overrides = EndOverrides {
+        token: None,
+        base_url: None,
+        timeout_ms: None,
+    };
+    if !options.is_undefined() && !options.is_null() {
+        let object = plain_object(options, "endCall(callId, options): options")?;
+        for key in Object::keys(object).iter() {
+            let name = key.as_string().unwrap_or_default();
+            let value = read_property(object, &key, &name, "options")?;
+            if value.is_undefined() {
+                continue;
+            }
+            match name.as_str() {
+                "endToken" => overrides.token = Some(end_token(&value, "options.endToken")?),
+                "baseUrl" => {
+                    overrides.base_url = Some(options::parse_base_url(&value, "options.baseUrl")?)
+                }
+                "timeoutMs" => {
+                    let ms = value.as_f64().ok_or_else(|| {
+                        config_error("options.timeoutMs", "must be a number of milliseconds")
+                    })?;
+                    overrides.timeout_ms = Some(
+                        options::timeout_from_number(ms)
+                            .map_err(|why| config_error("options.timeoutMs", why))?,
+                    );
+                }
+                _ => {
+                    let mut message = String::from("endCall(callId, options): unknown option \"");
+                    message.push_str(&options::truncate_for_message(&name));
+                    message.push_str("\". Known options: endToken, baseUrl, timeoutMs.");
+                    return Err(Failure::config(message));
+                }
+            }
+        }
+    }
+    tracker::end(id, overrides)
+}
+
+/// `untrackCall(callId)`: forget a call without sending. Whether it was tracked.
+#[wasm_bindgen(js_name = untrackCall)]
+pub fn untrack_call(call_id_value: JsValue) -> Result<bool, JsValue> {
+    let id = call_id(&call_id_value, "untrackCall(callId): callId")?;
+    Ok(tracker::untrack(&id)?)
+}
+
+/// `trackedCalls()`: the ids armed for page-leave ending.
+#[wasm_bindgen(js_name = trackedCalls)]
+pub fn tracked_calls() -> Result<Array, JsValue> {
+    Ok(tracker::tracked_ids()?
+        .into_iter()
+        .map(JsValue::from)
+        .collect())
+}
+
+fn call_id(value: &JsValue, path: &str) -> Result<CallId, Failure> {
+    let text = string_value(value, path)?;
+    CallId::parse(&text).map_err(|why| config_error(path, &why))
+}
+
+fn end_token(value: &JsValue, path: &str) -> Result<EndToken, Failure> {
+    let text = string_value(value, path)?;
+    EndToken::parse(&text).map_err(|why| config_error(path, &why))
+}

@@ -1,0 +1,27 @@
+//! # voice-end-call
+//!
+//! Ends a Voice AI call exactly once: when the app calls `endCall`, or when the page is
+//! closed, reloaded or navigated away (`pagehide`, and `beforeunload` when the leave is not
+//! cancelled), with `fetch(..., {keepalive: true})` to `POST /api/v1/calls/{call_id}/end`.
+//!
+//! Module map, one concern each:
+//! - [`endpoint`]: base URL, call id and token validation; the end URL.
+//! - [`options`]: `configure()` options and reading untrusted JS input.
+//! - [`registry`]: the per-call exactly-once state machine.
+//! - [`transport`]: the one request path (keepalive fetch) and reading answers.
+//! - [`response`]: `EndCallResponse` validation and status messages.
+//! - [`lifecycle`]: page-leave listeners that remove themselves on drop.
+//! - [`tracker`]: the page's state tying the above together.
+//! - [`api`]: the functions exported to JavaScript.
+//! - [`error`]: typed failures and the JS `EndCallError`.
+
+pub mod api;
+pub mod endpoint;
+pub mod error;
+pub mod lifecycle;
+pub mod options;
+pub mod registry;
+pub mod response;
+pub mod timer;
+pub mod tracker;
+pub mod transport;

@@ -1,0 +1,108 @@
+//! Page-leave listeners. They exist only while at least one call is tracked: the tracker
+//! owns a [`PageLeaveListeners`] then, and dropping it removes every listener (a registered
+//! `beforeunload` listener costs Firefox its back/forward cache).
+//!
+//! - `pagehide` (close, navigation, reload, entering the back/forward cache): send every
+//!   tracked call, synchronously, inside the handler.
+//! - `beforeunload`: fires earlier than `pagehide`, which Firefox needs to deliver a tab
+//!   close reliably, but the leave can still be cancelled ("Leave page?" → Stay). So the
+//!   handler sends nothing itself: it waits until the event has been dispatched to every
+//!   listener (a host listener registered after ours may still cancel it), then sends only
+//!   if nobody cancelled. A cancelled leave therefore never ends the call; if the user
+//!   confirms the leave, `pagehide` sends.
+//! - Never `unload` (deprecated, blocks bfcache), never `visibilitychange` or `freeze`
+//!   (switching tabs mid-call is normal).
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{BeforeUnloadEvent, Event, EventTarget};
+
+use crate::timer;
+use crate::tracker;
+
+/// An event listener that removes itself when dropped (the pattern of gloo-events).
+pub struct EventListener {
+    target: EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn FnMut(Event)>,
+}
+
+impl EventListener {
+    /// Add `handler` for `kind` on `target`.
+    pub fn new(
+        target: &EventTarget,
+        kind: &'static str,
+        handler: impl FnMut(Event) + 'static,
+    ) -> Result<EventListener, JsValue> {
+        let callback = Closure::<dyn FnMut(Event)>::new(handler);
+        target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())?;
+        Ok(EventListener {
+            target: target.clone(),
+            kind,
+            callback,
+        })
+    }
+}
+
+impl Drop for EventListener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// The listeners installed while calls are tracked.
+pub struct PageLeaveListeners {
+    _pagehide: EventListener,
+    beforeunload: Option<EventListener>,
+}
+
+impl PageLeaveListeners {
+    /// Install on `window`; `before_unload` adds the `beforeunload` listener too.
+    pub fn install(window: &EventTarget, before_unload: bool) -> Result<Self, JsValue> {
+        let pagehide = EventListener::new(window, "pagehide", |_| tracker::send_all_on_leave())?;
+        let mut listeners = PageLeaveListeners {
+            _pagehide: pagehide,
+            beforeunload: None,
+        };
+        listeners.set_before_unload(window, before_unload)?;
+        Ok(listeners)
+    }
+
+    /// Add or remove the `beforeunload` listener to match the option.
+    pub fn set_before_unload(&mut self, window: &EventTarget, wanted: bool) -> Result<(), JsValue> {
+        match (wanted, self.beforeunload.is_some()) {
+            (true, false) => {
+                self.beforeunload = Some(EventListener::new(
+                    window,
+                    "beforeunload",
+                    on_before_unload,
+                )?);
+            }
+            (false, true) => self.beforeunload = None,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn on_before_unload(event: Event) {
+    let event: BeforeUnloadEvent = event.unchecked_into();
+    if is_cancelled(&event) {
+        return;
+    }
+    // A failure to schedule leaves the sending to `pagehide`.
+    let _ = timer::defer(move || {
+        if !is_cancelled(&event) {
+            tracker::send_all_on_leave();
+        }
+    });
+}
+
+/// Whether a `beforeunload` listener asked the browser to confirm the leave: by
+/// `preventDefault()`, by setting `returnValue`, or by returning a string from
+/// `onbeforeunload` (which sets `returnValue`).
+fn is_cancelled(event: &BeforeUnloadEvent) -> bool {
+    event.default_prevented() || !event.return_value().is_empty()
+}

@@ -1,0 +1,194 @@
+//! `configure()` options and the reading of untrusted JS input.
+//!
+//! Options are applied atomically: the new configuration is built completely from the
+//! current one and only then swapped in, so a rejected call leaves the old one in force.
+
+use js_sys::{JsString, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::endpoint::BaseUrl;
+use crate::error::Failure;
+
+/// The manual `endCall` time limit when none is configured.
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+
+/// The largest timeout `setTimeout` honours (2^31 - 1 ms, about 24.8 days).
+pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
+
+/// The configuration in force.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Where end requests go unless a call names its own `baseUrl`.
+    pub base_url: BaseUrl,
+    /// Time limit of a manual `endCall`, in milliseconds.
+    pub timeout_ms: u32,
+    /// Whether to listen to `beforeunload` while calls are tracked.
+    pub before_unload: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_url: BaseUrl::default(),
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            before_unload: true,
+        }
+    }
+}
+
+/// Validate a timeout in milliseconds: a finite number > 0 and ≤ 2^31 - 1 (fractions round up).
+pub fn timeout_from_number(ms: f64) -> Result<u32, &'static str> {
+    if !ms.is_finite() || ms <= 0.0 {
+        return Err("must be a positive, finite number of milliseconds");
+    }
+    if ms > MAX_TIMEOUT_MS {
+        return Err("must be at most 2147483647 (the largest delay browsers honour)");
+    }
+    // In range by the checks above, so the cast neither saturates nor truncates a whole value.
+    Ok(ms.ceil() as u32)
+}
+
+/// Apply the keys present in `options` on top of `current`. A key explicitly set to
+/// `undefined` goes back to its default.
+pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
+    let object = plain_object(options, "configure(options): options")?;
+    let mut next = current.clone();
+    let defaults = Config::default();
+    for key in Object::keys(object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let value = read_property(object, &key, &name, "options")?;
+        match name.as_str() {
+            "baseUrl" => {
+                next.base_url = if value.is_undefined() {
+                    defaults.base_url.clone()
+                } else {
+                    parse_base_url(&value, "options.baseUrl")?
+                }
+            }
+            "timeoutMs" => {
+                next.timeout_ms = if value.is_undefined() {
+                    defaults.timeout_ms
+                } else {
+                    let ms = value.as_f64().ok_or_else(|| {
+                        config_error("options.timeoutMs", "must be a number of milliseconds")
+                    })?;
+                    timeout_from_number(ms).map_err(|why| config_error("options.timeoutMs", why))?
+                }
+            }
+            "beforeUnload" => {
+                next.before_unload = if value.is_undefined() {
+                    defaults.before_unload
+                } else {
+                    value
+                        .as_bool()
+                        .ok_or_else(|| config_error("options.beforeUnload", "must be a boolean"))?
+                }
+            }
+            _ => {
+                let mut message = String::from("configure(options): unknown option \"");
+                message.push_str(&truncate_for_message(&name));
+                message.push_str("\". Known options: baseUrl, timeoutMs, beforeUnload.");
+                return Err(Failure::config(message));
+            }
+        }
+    }
+    Ok(next)
+}
+
+/// `options.X must ...` as a `config` failure.
+pub fn config_error(path: &str, why: &str) -> Failure {
+    let mut message = String::with_capacity(path.len() + why.len() + 1);
+    message.push_str(path);
+    message.push(' ');
+    message.push_str(why);
+    Failure::config(message)
+}
+
+/// Parse a JS value as a base URL.
+pub fn parse_base_url(value: &JsValue, path: &str) -> Result<BaseUrl, Failure> {
+    let text = string_value(value, path)?;
+    BaseUrl::parse(&text).map_err(|why| config_error(path, &why))
+}
+
+/// The value as a plain (non-null, non-array, non-function) object.
+pub fn plain_object<'a>(value: &'a JsValue, what: &str) -> Result<&'a Object, Failure> {
+    if value.is_object() && !js_sys::Array::is_array(value) {
+        if let Some(object) = value.dyn_ref::<Object>() {
+            return Ok(object);
+        }
+    }
+    Err(config_error(what, "must be an object"))
+}
+
+/// `object[key]`, turning a throwing getter or proxy into a `config` failure.
+pub fn read_property(
+    object: &Object,
+    key: &JsValue,
+    name: &str,
+    owner: &str,
+) -> Result<JsValue, Failure> {
+    Reflect::get(object, key).map_err(|cause| {
+        let mut message = String::from("reading ");
+        message.push_str(owner);
+        message.push('.');
+        message.push_str(&truncate_for_message(name));
+        message.push_str(" threw an exception");
+        Failure::config(message).with_cause(cause)
+    })
+}
+
+/// A JS string as Rust text; refuses non-strings and strings with lone surrogates (which
+/// would otherwise be silently replaced by U+FFFD and name a different call).
+pub fn string_value(value: &JsValue, path: &str) -> Result<String, Failure> {
+    let js = value
+        .dyn_ref::<JsString>()
+        .ok_or_else(|| config_error(path, "must be a string"))?;
+    if !js.is_valid_utf16() {
+        return Err(config_error(path, "contains a lone UTF-16 surrogate"));
+    }
+    value
+        .as_string()
+        .ok_or_else(|| config_error(path, "must be a string"))
+}
+
+/// At most 64 characters of caller-supplied text, for an error message.
+pub fn truncate_for_message(text: &str) -> String {
+    let mut out: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
+    if text.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(timeout_from_number(1.0), Ok(1));
+        assert_eq!(timeout_from_number(0.2), Ok(1));
+        assert_eq!(timeout_from_number(10_000.0), Ok(10_000));
+        assert_eq!(timeout_from_number(MAX_TIMEOUT_MS), Ok(2_147_483_647));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, MAX_TIMEOUT_MS + 1.0] {
+            assert!(timeout_from_number(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let config = Config::default();
+        assert_eq!(config.base_url.as_str(), "https://dev.voice.ai");
+        assert_eq!(config.timeout_ms, 10_000);
+        assert!(config.before_unload);
+    }
+
+    #[test]
+    fn message_truncation() {
+        assert_eq!(truncate_for_message("abc"), "abc");
+        assert_eq!(truncate_for_message("a\nb"), "ab");
+        let long = "x".repeat(100);
+        assert_eq!(truncate_for_message(&long).chars().count(), 65);
+    }
+}

@@ -1,0 +1,269 @@
+//! The call registry: which calls are armed for page-leave sending, and which are being
+//! ended right now. This is the exactly-once state machine:
+//!
+//! ```text
+//!   track ──► Armed ──endCall──► Ending ──settled──► (forgotten)
+//!               │  ▲                  │
+//!               │  └── retryable ─────┘   (network/timeout/5xx/429: armed again)
+//!               ├──untrack──► (forgotten, nothing sent)
+//!               └──page leave──► sent once, forgotten
+//! ```
+//!
+//! An id is never Armed and Ending at once, so no path can send twice. Plain Rust, generic
+//! over the in-flight handle (a JS `Promise` in the browser), so it is tested on the host.
+
+use crate::endpoint::{CallId, EndToken};
+
+/// A call armed for page-leave sending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Armed {
+    /// The call id.
+    pub id: CallId,
+    /// Its end token.
+    pub token: EndToken,
+    /// The full end URL, fixed when the call was tracked.
+    pub url: String,
+}
+
+/// What `track` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tracked {
+    /// A new call.
+    Added,
+    /// The id was armed already; its token and URL were replaced.
+    Replaced,
+}
+
+/// `track` refused: the id is being ended right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BeingEnded;
+
+/// The registry. `P` is the handle of an in-flight manual end.
+#[derive(Debug)]
+pub struct Registry<P> {
+    armed: Vec<Armed>,
+    ending: Vec<(CallId, P)>,
+}
+
+impl<P> Default for Registry<P> {
+    fn default() -> Self {
+        Registry {
+            armed: Vec::new(),
+            ending: Vec::new(),
+        }
+    }
+}
+
+impl<P> Registry<P> {
+    /// Arm a call, or replace the token of an armed one.
+    pub fn track(&mut self, call: Armed) -> Result<Tracked, BeingEnded> {
+        if self.ending(&call.id).is_some() {
+            return Err(BeingEnded);
+        }
+        match self.armed.iter_mut().find(|armed| armed.id == call.id) {
+            Some(slot) => {
+                *slot = call;
+                Ok(Tracked::Replaced)
+            }
+            None => {
+                self.armed.push(call);
+                Ok(Tracked::Added)
+            }
+        }
+    }
+
+    /// Disarm without sending. Whether the id was armed.
+    pub fn untrack(&mut self, id: &CallId) -> bool {
+        self.disarm(id).is_some()
+    }
+
+    /// Remove and return an armed call (the manual end takes it over).
+    pub fn disarm(&mut self, id: &CallId) -> Option<Armed> {
+        let at = self.armed.iter().position(|armed| &armed.id == id)?;
+        Some(self.armed.swap_remove(at))
+    }
+
+    /// Remove and return every armed call (the page is being left).
+    pub fn drain_armed(&mut self) -> Vec<Armed> {
+        core::mem::take(&mut self.armed)
+    }
+
+    /// The armed ids, in tracking order (as far as removals allow).
+    pub fn armed_ids(&self) -> impl Iterator<Item = &CallId> {
+        self.armed.iter().map(|armed| &armed.id)
+    }
+
+    /// Whether any call is armed (page-leave listeners are needed exactly then).
+    pub fn has_armed(&self) -> bool {
+        !self.armed.is_empty()
+    }
+
+    /// The in-flight manual end of an id, if any.
+    pub fn ending(&self, id: &CallId) -> Option<&P> {
+        self.ending
+            .iter()
+            .find(|(ending, _)| ending == id)
+            .map(|(_, handle)| handle)
+    }
+
+    /// Record that a manual end of `id` is in flight. The caller has disarmed it first.
+    pub fn begin_ending(&mut self, id: CallId, handle: P) {
+        self.ending.retain(|(ending, _)| ending != &id);
+        self.ending.push((id, handle));
+    }
+
+    /// The manual end of `id` settled. With `rearm`, the end may not have reached the API,
+    /// so the call is armed again for page-leave — unless the app tracked it anew meanwhile.
+    /// Returns whether it was re-armed.
+    pub fn finish_ending(&mut self, id: &CallId, rearm: Option<Armed>) -> bool {
+        self.ending.retain(|(ending, _)| ending != id);
+        match rearm {
+            Some(call) if !self.armed.iter().any(|armed| &armed.id == id) => {
+                self.armed.push(call);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn call(id: &str, token: &str) -> Armed {
+        Armed {
+            id: CallId::parse(id).unwrap(),
+            token: EndToken::parse(token).unwrap(),
+            url: format!("/api/v1/calls/{id}/end"),
+        }
+    }
+
+    fn cid(id: &str) -> CallId {
+        CallId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn track_replaces_the_token_of_the_same_id() {
+        let mut reg = Registry::<u32>::default();
+        assert_eq!(reg.track(call("a", "t1")), Ok(Tracked::Added));
+        assert_eq!(reg.track(call("a", "t2")), Ok(Tracked::Replaced));
+        let drained = reg.drain_armed();
+        assert_eq!(drained, vec![call("a", "t2")]);
+        assert!(!reg.has_armed());
+    }
+
+    #[test]
+    fn an_id_being_ended_cannot_be_armed() {
+        let mut reg = Registry::<u32>::default();
+        reg.track(call("a", "t")).unwrap();
+        let armed = reg.disarm(&cid("a")).unwrap();
+        reg.begin_ending(armed.id.clone(), 7);
+        assert_eq!(reg.ending(&cid("a")), Some(&7));
+        assert_eq!(reg.track(call("a", "t")), Err(BeingEnded));
+        assert!(reg.drain_armed().is_empty(), "page leave must not resend");
+        assert!(reg.finish_ending(&cid("a"), Some(armed)));
+        assert_eq!(reg.ending(&cid("a")), None);
+        assert_eq!(reg.drain_armed().len(), 1, "a retryable failure re-arms");
+    }
+
+    #[test]
+    fn rearm_does_not_override_a_newer_tracking() {
+        let mut reg = Registry::<u32>::default();
+        reg.track(call("a", "old")).unwrap();
+        let armed = reg.disarm(&cid("a")).unwrap();
+        reg.begin_ending(armed.id.clone(), 1);
+        reg.finish_ending(&cid("a"), None);
+        reg.track(call("a", "new")).unwrap();
+        assert!(!reg.finish_ending(&cid("a"), Some(armed)));
+        assert_eq!(reg.drain_armed(), vec![call("a", "new")]);
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Track(u8, u8),
+        Untrack(u8),
+        EndStart(u8),
+        EndSettle(u8, bool),
+        Leave,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..4, 0u8..3).prop_map(|(i, t)| Op::Track(i, t)),
+            (0u8..4).prop_map(Op::Untrack),
+            (0u8..4).prop_map(Op::EndStart),
+            (0u8..4, any::<bool>()).prop_map(|(i, r)| Op::EndSettle(i, r)),
+            Just(Op::Leave),
+        ]
+    }
+
+    proptest! {
+        /// Against a simple model: every send is of the latest token, no id is ever
+        /// armed and in flight at once, and an id is sent at most once per tracking
+        /// (a retryable failure counts as "not delivered", so it may be sent again).
+        #[test]
+        fn exactly_once_per_tracking(ops in proptest::collection::vec(op(), 0..60)) {
+            let mut reg = Registry::<u8>::default();
+            let mut latest_token: BTreeMap<String, String> = BTreeMap::new();
+            // id -> sends since it was last tracked, not counting retryable failures
+            let mut delivered: BTreeMap<String, u32> = BTreeMap::new();
+            let mut in_flight: BTreeMap<String, Armed> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Track(i, t) => {
+                        let (id, token) = (format!("c{i}"), format!("t{t}"));
+                        let result = reg.track(call(&id, &token));
+                        prop_assert_eq!(result.is_err(), in_flight.contains_key(&id));
+                        if result.is_ok() {
+                            latest_token.insert(id.clone(), token);
+                            delivered.insert(id, 0);
+                        }
+                    }
+                    Op::Untrack(i) => {
+                        let id = format!("c{i}");
+                        let was = reg.armed_ids().any(|a| a.as_str() == id);
+                        prop_assert_eq!(reg.untrack(&cid(&id)), was);
+                    }
+                    Op::EndStart(i) => {
+                        let id = format!("c{i}");
+                        if reg.ending(&cid(&id)).is_none() {
+                            if let Some(armed) = reg.disarm(&cid(&id)) {
+                                prop_assert_eq!(Some(armed.token.bearer()), latest_token.get(&id).map(|t| format!("Bearer {t}")));
+                                *delivered.entry(id.clone()).or_default() += 1;
+                                reg.begin_ending(armed.id.clone(), i);
+                                in_flight.insert(id, armed);
+                            }
+                        }
+                    }
+                    Op::EndSettle(i, retryable) => {
+                        let id = format!("c{i}");
+                        if let Some(armed) = in_flight.remove(&id) {
+                            if retryable {
+                                *delivered.entry(id.clone()).or_default() -= 1;
+                            }
+                            reg.finish_ending(&cid(&id), retryable.then_some(armed));
+                        }
+                    }
+                    Op::Leave => {
+                        for armed in reg.drain_armed() {
+                            let id = armed.id.as_str().to_string();
+                            prop_assert!(!in_flight.contains_key(&id));
+                            prop_assert_eq!(Some(armed.token.bearer()), latest_token.get(&id).map(|t| format!("Bearer {t}")));
+                            *delivered.entry(id).or_default() += 1;
+                        }
+                    }
+                }
+                for (id, count) in &delivered {
+                    prop_assert!(*count <= 1, "{} sent {} times in one tracking", id, count);
+                }
+                for id in reg.armed_ids() {
+                    prop_assert!(!in_flight.contains_key(id.as_str()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The tracked-call state of this page: configuration, the registry, and the page-leave
+//! listeners, which exist exactly while the registry has armed calls.
+//!
+//! All state is in one thread-local `RefCell`. Every access uses `try_borrow_mut` and no JS
+//! is called while it is borrowed, except `add/removeEventListener` (which cannot call back
+//! into us), so a re-entrant call from an instrumented `fetch` can never panic.
+
+use std::cell::RefCell;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::endpoint::{BaseUrl, CallId, EndToken};
+use crate::error::{ErrorKind, Failure};
+use crate::lifecycle::PageLeaveListeners;
+use crate::options::Config;
+use crate::registry::{Armed, BeingEnded, Registry, Tracked};
+use crate::transport;
+
+#[derive(Default)]
+struct State {
+    config: Config,
+    registry: Registry<Promise>,
+    listeners: Option<PageLeaveListeners>,
+    warned_api_key: bool,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn with_state<R>(f: impl FnOnce(&mut State) -> Result<R, Failure>) -> Result<R, Failure> {
+    STATE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut state) => f(&mut state),
+        Err(_) => Err(Failure::config(
+            "voice-end-call was called re-entrantly from inside its own request; call it again later",
+        )),
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str);
+}
+
+impl State {
+    /// Install or remove listeners so that they exist exactly while calls are armed.
+    fn sync_listeners(&mut self) -> Result<(), Failure> {
+        if !self.registry.has_armed() {
+            self.listeners = None;
+            return Ok(());
+        }
+        let window = web_sys::window().ok_or_else(no_window)?;
+        let result = match &mut self.listeners {
+            Some(listeners) => listeners.set_before_unload(&window, self.config.before_unload),
+            None => PageLeaveListeners::install(&window, self.config.before_unload)
+                .map(|listeners| self.listeners = Some(listeners)),
+        };
+        result.map_err(|cause| {
+            Failure::config("could not add page-leave listeners to window").with_cause(cause)
+        })
+    }
+}
+
+fn no_window() -> Failure {
+    Failure::config(
+        "trackCall needs a browser page (window and its pagehide event); on the server, or in a worker, only endCall with an endToken is available",
+    )
+}
+
+/// Replace the configuration (already validated as a whole).
+pub fn configure(config: Config) -> Result<(), Failure> {
+    with_state(|state| {
+        state.config = config;
+        state.sync_listeners()
+    })
+}
+
+/// The configuration in force.
+pub fn config() -> Result<Config, Failure> {
+    with_state(|state| Ok(state.config.clone()))
+}
+
+/// Arm a call for page-leave sending; `base_url` overrides the configured one.
+pub fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(), Failure> {
+    if web_sys::window().is_none() {
+        return Err(no_window());
+    }
+    with_state(|state| {
+        if token.looks_like_api_key() && !state.warned_api_key {
+            state.warned_api_key = true;
+            console_warn(
+                "voice-end-call: the endToken looks like an account API key (vk_…). Never ship an API key to browsers: pass the call-scoped end_token from connection-details instead.",
+            );
+        }
+        let url = base_url
+            .as_ref()
+            .unwrap_or(&state.config.base_url)
+            .end_url(&id);
+        let armed = Armed {
+            id: id.clone(),
+            token,
+            url,
+        };
+        let outcome = state.registry.track(armed).map_err(|BeingEnded| {
+            Failure::config(
+                "this call is being ended right now (endCall is in flight); wait for its promise before tracking it again",
+            )
+        })?;
+        if let Err(failure) = state.sync_listeners() {
+            if outcome == Tracked::Added {
+                state.registry.untrack(&id);
+            }
+            return Err(failure);
+        }
+        Ok(())
+    })
+}
+
+/// Forget a call without sending. Whether it was tracked.
+pub fn untrack(id: &CallId) -> Result<bool, Failure> {
+    with_state(|state| {
+        let was = state.registry.untrack(id);
+        state.sync_listeners()?;
+        Ok(was)
+    })
+}
+
+/// The tracked ids.
+pub fn tracked_ids() -> Result<Vec<String>, Failure> {
+    with_state(|state| {
+        Ok(state
+            .registry
+            .armed_ids()
+            .map(|id| id.as_str().into())
+            .collect())
+    })
+}
+
+/// How a manual end names its token and URL when the caller overrides them.
+pub struct EndOverrides {
+    /// Token to use instead of the tracked one (required for untracked calls).
+    pub token: Option<EndToken>,
+    /// Base URL to use instead of the tracked/configured one.
+    pub base_url: Option<BaseUrl>,
+    /// Time limit instead of the configured one.
+    pub timeout_ms: Option<u32>,
+}
+
+/// End a call now. Returns the in-flight promise if one exists for this id.
+pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
+    let (call, was_armed, timeout_ms) = match with_state(|state| {
+        if let Some(in_flight) = state.registry.ending(&id) {
+            return Ok(Err(in_flight.clone()));
+        }
+        let armed = state.registry.disarm(&id);
+        let was_armed = armed.is_some();
+        let url = match (&overrides.base_url, &armed) {
+            (Some(base), _) => base.end_url(&id),
+            (None, Some(armed)) => armed.url.clone(),
+            (None, None) => state.config.base_url.end_url(&id),
+        };
+        let token = match (overrides.token, armed) {
+            (Some(token), _) => token,
+            (None, Some(armed)) => armed.token,
+            (None, None) => {
+                return Err(Failure::new(
+                    ErrorKind::NotTracked,
+                    "endCall: this call is not tracked (never tracked, untracked, or already ended); pass options.endToken to end it anyway",
+                ))
+            }
+        };
+        state.sync_listeners()?;
+        let timeout_ms = overrides.timeout_ms.unwrap_or(state.config.timeout_ms);
+        Ok(Ok((
+            Armed {
+                id: id.clone(),
+                token,
+                url,
+            },
+            was_armed,
+            timeout_ms,
+        )))
+    })? {
+        Ok(started) => started,
+        Err(in_flight) => return Ok(in_flight),
+    };
+
+    // Issue the request synchronously (outside the borrow: fetch may be instrumented).
+    let pending = match transport::start(&call, timeout_ms) {
+        Ok(pending) => pending,
+        Err(failure) => {
+            settle(&call.id, was_armed.then_some(call.clone()));
+            return Err(failure);
+        }
+    };
+    let settle_call = call.clone();
+    let promise = future_to_promise(async move {
+        let outcome = pending.finish().await;
+        let rearm = match &outcome {
+            Err(failure) if was_armed && transport::is_retryable(failure) => {
+                Some(settle_call.clone())
+            }
+            _ => None,
+        };
+        settle(&settle_call.id, rearm);
+        outcome.map_err(Failure::into_js)
+    });
+    with_state(|state| {
+        state.registry.begin_ending(call.id, promise.clone());
+        Ok(())
+    })?;
+    Ok(promise)
+}
+
+fn settle(id: &CallId, rearm: Option<Armed>) {
+    let _ = with_state(|state| {
+        state.registry.finish_ending(id, rearm);
+        state.sync_listeners()
+    });
+}
+
+/// The page is being left: send every armed call once, synchronously, and forget them.
+/// Never throws; a call whose send the browser refused is lost to this page (the server's
+/// timeout is the backstop).
+pub fn send_all_on_leave() {
+    let calls = match with_state(|state| {
+        let calls = state.registry.drain_armed();
+        let _ = state.sync_listeners();
+        Ok(calls)
+    }) {
+        Ok(calls) => calls,
+        Err(_) => return,
+    };
+    for call in &calls {
+        transport::send_and_forget(call);
+    }
+}
