@@ -45,7 +45,7 @@ impl BaseUrl {
             }
             return Ok(BaseUrl(trim_trailing_slashes(input).into()));
         }
-        let (scheme, rest) = match input.split_once("://") {
+        let (scheme, rest) = match input.split_once(':').and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?))) {
             Some(parts) => parts,
             None => {
                 return Err(
@@ -55,10 +55,10 @@ impl BaseUrl {
             }
         };
         let scheme = scheme.to_ascii_lowercase();
-        let (authority, path) = match rest.find('/') {
-            Some(at) => rest.split_at(at),
-            None => (rest, ""),
-        };
+        // The path keeps its leading '/'; `get` cannot panic (and pulls in no panic messages).
+        let slash = rest.find('/').unwrap_or(rest.len());
+        let authority = rest.get(..slash).unwrap_or(rest);
+        let path = rest.get(slash..).unwrap_or("");
         if authority.contains('@') {
             return Err("must not contain credentials (user:password@)".into());
         }

@@ -25,3 +25,11 @@ pub mod response;
 pub mod timer;
 pub mod tracker;
 pub mod transport;
+
+// The default allocator (dlmalloc) is the largest single item in the module; this one is a
+// simple free list, fast enough for the few small allocations a call needs. Locked rather
+// than `AssumeSingleThreaded` so that no `unsafe` is needed.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());

@@ -13,9 +13,10 @@
 //! - Never `unload` (deprecated, blocks bfcache), never `visibilitychange` or `freeze`
 //!   (switching tabs mid-call is normal).
 
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BeforeUnloadEvent, Event, EventTarget};
+use web_sys::{Event, EventTarget};
 
 use crate::timer;
 use crate::tracker;
@@ -88,7 +89,6 @@ impl PageLeaveListeners {
 }
 
 fn on_before_unload(event: Event) {
-    let event: BeforeUnloadEvent = event.unchecked_into();
     if is_cancelled(&event) {
         return;
     }
@@ -101,8 +101,18 @@ fn on_before_unload(event: Event) {
 }
 
 /// Whether a `beforeunload` listener asked the browser to confirm the leave: by
-/// `preventDefault()`, by setting `returnValue`, or by returning a string from
-/// `onbeforeunload` (which sets `returnValue`).
-fn is_cancelled(event: &BeforeUnloadEvent) -> bool {
-    event.default_prevented() || !event.return_value().is_empty()
+/// `preventDefault()`, by setting `returnValue` to a non-empty string (or returning one from
+/// `onbeforeunload`), or by the legacy `event.returnValue = false`. Read with `Reflect` so a
+/// synthetic `Event` (whose `returnValue` is a boolean) is judged right too.
+fn is_cancelled(event: &Event) -> bool {
+    if event.default_prevented() {
+        return true;
+    }
+    match Reflect::get(event, &"returnValue".into()) {
+        Ok(value) => match value.as_string() {
+            Some(text) => !text.is_empty(),
+            None => value.as_bool() == Some(false),
+        },
+        Err(_) => false,
+    }
 }

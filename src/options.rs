@@ -151,13 +151,28 @@ pub fn string_value(value: &JsValue, path: &str) -> Result<String, Failure> {
         .ok_or_else(|| config_error(path, "must be a string"))
 }
 
-/// At most 64 characters of caller-supplied text, for an error message.
+/// At most 64 characters of caller-supplied text, without control characters, for an
+/// error message.
 pub fn truncate_for_message(text: &str) -> String {
-    let mut out: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
-    if text.chars().count() > 64 {
-        out.push('…');
+    let mut out = String::new();
+    for (taken, c) in text.chars().enumerate() {
+        if taken == 64 {
+            out.push('…');
+            break;
+        }
+        if c >= ' ' && c != '\u{7f}' {
+            out.push(c);
+        }
     }
     out
+}
+
+/// Append the decimal form of `n` (without `core::fmt`, which costs kilobytes of wasm).
+pub fn push_decimal(out: &mut String, n: u32) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -190,5 +205,14 @@ mod tests {
         assert_eq!(truncate_for_message("a\nb"), "ab");
         let long = "x".repeat(100);
         assert_eq!(truncate_for_message(&long).chars().count(), 65);
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0u32, 7, 10, 422, 65_535, u32::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
     }
 }

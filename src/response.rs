@@ -78,7 +78,7 @@ pub fn http_status_message(status: u16) -> String {
         _ => "unexpected status",
     };
     let mut message = String::from("The API answered HTTP ");
-    message.push_str(&status.to_string());
+    crate::options::push_decimal(&mut message, u32::from(status));
     message.push_str(": ");
     message.push_str(hint);
     message.push('.');

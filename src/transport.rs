@@ -157,7 +157,7 @@ impl Pending {
     fn transport_failure(&self, cause: JsValue) -> Failure {
         if self.timed_out.get() {
             let mut message = String::from("No answer from the API within ");
-            message.push_str(&self.timeout_ms.to_string());
+            crate::options::push_decimal(&mut message, self.timeout_ms);
             message.push_str(
                 " ms (options.timeoutMs); the request was aborted. The call stays tracked, so leaving the page still ends it.",
             );

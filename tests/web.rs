@@ -1,0 +1,415 @@
+//! wasm-bindgen-test suite, run in headless Chromium against the stand-in API (started by
+//! `scripts/test.sh`, which passes its URL at compile time as STANDIN_URL).
+//!
+//! Page-leave events are dispatched synthetically here: what is tested is what our handlers
+//! do with them (the request's init, exactly-once, listener bookkeeping). Real closes,
+//! navigations and reloads are the e2e suite's job (tests/e2e.test.mjs).
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+use voice_end_call::api::{configure, end_call, track_call, tracked_calls, untrack_call};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+let calls = [];
+let original;
+export function spyStart() {
+  calls = [];
+  original = globalThis.fetch;
+  globalThis.fetch = function (url, init) {
+    calls.push({ url: String(url), init });
+    return original.call(globalThis, url, init);
+  };
+}
+export function spyStop() { if (original) globalThis.fetch = original; original = undefined; }
+export function spyCalls() { return calls; }
+
+const active = new Map();
+let counting = false;
+export function countListeners() {
+  if (counting) return;
+  counting = true;
+  const add = window.addEventListener, remove = window.removeEventListener;
+  window.addEventListener = function (type, fn, opts) {
+    if (!active.has(type)) active.set(type, new Set());
+    active.get(type).add(fn);
+    return add.call(this, type, fn, opts);
+  };
+  window.removeEventListener = function (type, fn, opts) {
+    active.get(type)?.delete(fn);
+    return remove.call(this, type, fn, opts);
+  };
+}
+export function listenerCount(type) { return active.get(type)?.size ?? 0; }
+
+export async function mintCall(base) {
+  const res = await fetch(base + '/api/v1/connection/connection-details', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer vk_standin_demo_key', 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!res.ok) throw new Error('connection-details: ' + res.status);
+  return res.json();
+}
+export async function endRecords(base, id) {
+  const res = await fetch(base + '/__standin/records?callId=' + encodeURIComponent(id));
+  return (await res.json()).records;
+}
+export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+export function dispatch(type) {
+  const event = new Event(type, { cancelable: true });
+  window.dispatchEvent(event);
+  return event;
+}
+// A host app's "Leave page?" listener, added past our counter like any app code would be.
+export function addLeaveConfirmation() {
+  const fn = (e) => { e.preventDefault(); e.returnValue = 'unsaved'; };
+  EventTarget.prototype.addEventListener.call(window, 'beforeunload', fn);
+  return () => EventTarget.prototype.removeEventListener.call(window, 'beforeunload', fn);
+}
+export function isEndCallError(e) { return e instanceof Error && e.name === 'EndCallError'; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = spyStart)]
+    fn spy_start();
+    #[wasm_bindgen(js_name = spyStop)]
+    fn spy_stop();
+    #[wasm_bindgen(js_name = spyCalls)]
+    fn spy_calls() -> js_sys::Array;
+    #[wasm_bindgen(js_name = countListeners)]
+    fn count_listeners();
+    #[wasm_bindgen(js_name = listenerCount)]
+    fn listener_count(kind: &str) -> u32;
+    #[wasm_bindgen(js_name = mintCall)]
+    fn mint_call(base: &str) -> Promise;
+    #[wasm_bindgen(js_name = endRecords)]
+    fn end_records(base: &str, id: &str) -> Promise;
+    fn sleep(ms: u32) -> Promise;
+    fn dispatch(kind: &str) -> JsValue;
+    #[wasm_bindgen(js_name = addLeaveConfirmation)]
+    fn add_leave_confirmation() -> js_sys::Function;
+    #[wasm_bindgen(js_name = isEndCallError)]
+    fn is_end_call_error(value: &JsValue) -> bool;
+}
+
+fn standin() -> &'static str {
+    option_env!("STANDIN_URL").expect("STANDIN_URL must be set at compile time (run npm test)")
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+fn text(value: &JsValue, key: &str) -> String {
+    get(value, key).as_string().unwrap_or_default()
+}
+
+async fn wait(ms: u32) {
+    JsFuture::from(sleep(ms)).await.unwrap();
+}
+
+struct Minted {
+    id: String,
+    token: String,
+}
+
+async fn mint() -> Minted {
+    let details = JsFuture::from(mint_call(standin())).await.unwrap();
+    Minted {
+        id: text(&details, "call_id"),
+        token: text(&details, "end_token"),
+    }
+}
+
+fn track(call: &Minted) {
+    let object = Object::new();
+    Reflect::set(&object, &"callId".into(), &call.id.clone().into()).unwrap();
+    Reflect::set(&object, &"endToken".into(), &call.token.clone().into()).unwrap();
+    track_call(object.into()).unwrap();
+}
+
+fn use_standin(before_unload: bool) {
+    let options = Object::new();
+    Reflect::set(&options, &"baseUrl".into(), &standin().into()).unwrap();
+    Reflect::set(&options, &"beforeUnload".into(), &before_unload.into()).unwrap();
+    configure(options.into()).unwrap();
+}
+
+/// The end requests the stand-in received for `id`, once the count has been stable for a
+/// while (so a late duplicate would be seen).
+async fn settled_records(id: &str, expected: u32) -> js_sys::Array {
+    for _ in 0..100 {
+        let records: js_sys::Array = JsFuture::from(end_records(standin(), id))
+            .await
+            .unwrap()
+            .into();
+        if records.length() >= expected {
+            break;
+        }
+        wait(50).await;
+    }
+    wait(400).await;
+    JsFuture::from(end_records(standin(), id))
+        .await
+        .unwrap()
+        .into()
+}
+
+fn kind_of(error: &JsValue) -> String {
+    assert!(is_end_call_error(error), "not an EndCallError: {error:?}");
+    text(error, "kind")
+}
+
+#[wasm_bindgen_test]
+async fn pagehide_sends_one_keepalive_post_with_bearer_and_no_cookies_synchronously() {
+    use_standin(true);
+    let call = mint().await;
+    track(&call);
+    spy_start();
+    dispatch("pagehide");
+    // Synchronous: the request was issued before dispatchEvent returned.
+    let calls = spy_calls();
+    spy_stop();
+    assert_eq!(calls.length(), 1, "one fetch inside the handler");
+    let issued = calls.get(0);
+    let init = get(&issued, "init");
+    let mut expected_url = standin().to_string();
+    expected_url.push_str("/api/v1/calls/");
+    expected_url.push_str(&call.id);
+    expected_url.push_str("/end");
+    assert_eq!(text(&issued, "url"), expected_url);
+    assert_eq!(text(&init, "method"), "POST");
+    assert_eq!(get(&init, "keepalive"), JsValue::TRUE);
+    assert_eq!(text(&init, "credentials"), "omit");
+    assert_eq!(
+        text(&get(&init, "headers"), "Authorization"),
+        format!("Bearer {}", call.token)
+    );
+    assert!(
+        get(&init, "body").is_undefined(),
+        "no body: keepalive quota untouched"
+    );
+
+    let records = settled_records(&call.id, 1).await;
+    assert_eq!(records.length(), 1, "exactly one end request arrived");
+    let record = records.get(0);
+    assert_eq!(text(&record, "auth"), "valid");
+    assert_eq!(get(&record, "cookie"), JsValue::FALSE);
+    assert_eq!(get(&record, "status").as_f64(), Some(200.0));
+    assert_eq!(
+        tracked_calls().unwrap().length(),
+        0,
+        "sent calls are forgotten"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn listeners_exist_exactly_while_calls_are_tracked() {
+    count_listeners();
+    use_standin(true);
+    assert_eq!(listener_count("pagehide"), 0);
+    assert_eq!(listener_count("beforeunload"), 0);
+    let (a, b) = (mint().await, mint().await);
+    track(&a);
+    track(&b);
+    assert_eq!(listener_count("pagehide"), 1);
+    assert_eq!(listener_count("beforeunload"), 1);
+    use_standin(false);
+    assert_eq!(
+        listener_count("beforeunload"),
+        0,
+        "beforeUnload: false removes it"
+    );
+    assert_eq!(listener_count("pagehide"), 1);
+    use_standin(true);
+    assert_eq!(listener_count("beforeunload"), 1);
+    assert!(untrack_call(a.id.clone().into()).unwrap());
+    assert!(
+        !untrack_call(a.id.clone().into()).unwrap(),
+        "second untrack is a no-op"
+    );
+    assert_eq!(listener_count("pagehide"), 1, "b is still tracked");
+    let response = JsFuture::from(end_call(b.id.clone().into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(text(&response, "callId"), b.id);
+    assert_eq!(listener_count("pagehide"), 0);
+    assert_eq!(listener_count("beforeunload"), 0);
+    assert_eq!(listener_count("unload"), 0, "never an unload listener");
+    assert_eq!(
+        settled_records(&a.id, 0).await.length(),
+        0,
+        "untracked: nothing sent"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn exactly_once_across_end_call_pagehide_and_beforeunload() {
+    use_standin(true);
+    let call = mint().await;
+    track(&call);
+    let first = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+    let second = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+    assert!(Object::is(&first, &second), "same promise while in flight");
+    dispatch("beforeunload");
+    dispatch("pagehide");
+    let response = JsFuture::from(first).await.unwrap();
+    assert_eq!(text(&response, "callId"), call.id);
+    assert_eq!(text(&response, "status"), "ended");
+    assert!(!text(&response, "endedAt").is_empty());
+    assert!(get(&response, "actualDurationSeconds").as_f64().is_some());
+    assert!(get(&response, "creditsUsed").as_f64().is_some());
+    assert!(get(&response, "call_id").is_undefined(), "camelCase only");
+    assert_eq!(settled_records(&call.id, 1).await.length(), 1);
+    // After it settled, the call is no longer tracked.
+    let again = JsFuture::from(end_call(call.id.clone().into(), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(kind_of(&again), "not-tracked");
+}
+
+#[wasm_bindgen_test]
+async fn uncancelled_beforeunload_sends_after_dispatch_and_pagehide_adds_nothing() {
+    use_standin(true);
+    let call = mint().await;
+    track(&call);
+    spy_start();
+    dispatch("beforeunload");
+    let during_dispatch = spy_calls().length();
+    wait(20).await;
+    let after_dispatch = spy_calls().length();
+    dispatch("pagehide");
+    let after_pagehide = spy_calls().length();
+    spy_stop();
+    assert_eq!(
+        during_dispatch, 0,
+        "waits for every listener to have its say"
+    );
+    assert_eq!(after_dispatch, 1, "sent once nobody cancelled");
+    assert_eq!(after_pagehide, 1, "pagehide does not send again");
+    assert_eq!(settled_records(&call.id, 1).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn cancelled_beforeunload_sends_nothing_even_when_cancelled_by_a_later_listener() {
+    use_standin(true);
+    let call = mint().await;
+    track(&call);
+    // Registered after ours: runs after our handler, which must still see the cancel.
+    let remove = add_leave_confirmation();
+    spy_start();
+    let event = dispatch("beforeunload");
+    wait(50).await;
+    let after_cancelled = spy_calls().length();
+    remove.call0(&JsValue::NULL).unwrap();
+    assert_eq!(get(&event, "defaultPrevented"), JsValue::TRUE);
+    assert_eq!(after_cancelled, 0, "user clicked Stay: the call goes on");
+    assert_eq!(tracked_calls().unwrap().length(), 1);
+    dispatch("pagehide");
+    spy_stop();
+    assert_eq!(
+        settled_records(&call.id, 1).await.length(),
+        1,
+        "the real leave ends it"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn tracking_again_replaces_the_token_and_raw_connection_details_are_accepted() {
+    use_standin(true);
+    let call = mint().await;
+    let stale = Object::new();
+    Reflect::set(&stale, &"callId".into(), &call.id.clone().into()).unwrap();
+    Reflect::set(&stale, &"endToken".into(), &"et_stale".into()).unwrap();
+    track_call(stale.into()).unwrap();
+    let raw = Object::new();
+    Reflect::set(&raw, &"call_id".into(), &call.id.clone().into()).unwrap();
+    Reflect::set(&raw, &"end_token".into(), &call.token.clone().into()).unwrap();
+    Reflect::set(&raw, &"server_url".into(), &"wss://x".into()).unwrap();
+    assert_eq!(track_call(raw.into()).unwrap(), call.id);
+    assert_eq!(tracked_calls().unwrap().length(), 1);
+    dispatch("pagehide");
+    let records = settled_records(&call.id, 1).await;
+    assert_eq!(records.length(), 1);
+    assert_eq!(
+        text(&records.get(0), "auth"),
+        "valid",
+        "the newer token was used"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_is_a_typed_config_error_and_changes_nothing() {
+    use_standin(true);
+    let bad_options: [(&str, JsValue, &str); 5] = [
+        ("baseUrl", "http://example.com".into(), "baseUrl"),
+        ("timeoutMs", 0.into(), "timeoutMs"),
+        ("beforeUnload", "yes".into(), "beforeUnload"),
+        ("basURL", "https://x".into(), "basURL"),
+        ("baseUrl", "not a url".into(), "baseUrl"),
+    ];
+    for (key, value, named) in bad_options {
+        let options = Object::new();
+        Reflect::set(&options, &key.into(), &value).unwrap();
+        let error = configure(options.into()).unwrap_err();
+        assert_eq!(kind_of(&error), "config");
+        assert!(text(&error, "message").contains(named), "names {named}");
+    }
+    // The previous configuration stayed: a tracked call still goes to the stand-in.
+    let call = mint().await;
+    track(&call);
+    for bad in [JsValue::NULL, JsValue::from(42), JsValue::from("call")] {
+        assert_eq!(kind_of(&track_call(bad).unwrap_err()), "config");
+    }
+    let no_token = Object::new();
+    Reflect::set(&no_token, &"callId".into(), &"c".into()).unwrap();
+    let error = track_call(no_token.into()).unwrap_err();
+    assert!(text(&error, "message").contains("endToken"));
+    let injected = Object::new();
+    Reflect::set(&injected, &"callId".into(), &"c".into()).unwrap();
+    Reflect::set(&injected, &"endToken".into(), &"a\r\nX-Evil: 1".into()).unwrap();
+    let error = track_call(injected.into()).unwrap_err();
+    assert!(
+        !text(&error, "message").contains("X-Evil"),
+        "token not echoed"
+    );
+    let error = JsFuture::from(end_call(JsValue::from(7), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(kind_of(&error), "config");
+    let error = JsFuture::from(end_call("never-tracked".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(kind_of(&error), "not-tracked");
+    assert_eq!(tracked_calls().unwrap().length(), 1);
+    dispatch("pagehide");
+    assert_eq!(settled_records(&call.id, 1).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_encoded_id_stays_one_path_segment() {
+    use_standin(true);
+    let options = Object::new();
+    Reflect::set(&options, &"endToken".into(), &"et_whatever".into()).unwrap();
+    let error = JsFuture::from(end_call("a/b?c".into(), options.into()))
+        .await
+        .unwrap_err();
+    // The stand-in decodes one segment "a/b?c" and refuses it as invalid (422): the
+    // slash did not become a path separator and the '?' did not start a query.
+    assert_eq!(kind_of(&error), "validation");
+    assert_eq!(get(&error, "status").as_f64(), Some(422.0));
+    let detail: js_sys::Array = get(&error, "detail").into();
+    assert!(detail.length() >= 1);
+    let records = settled_records("a/b?c", 1).await;
+    assert_eq!(records.length(), 1);
+    assert_eq!(
+        text(&records.get(0), "rawPath"),
+        "/api/v1/calls/a%2Fb%3Fc/end"
+    );
+}
