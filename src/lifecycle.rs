@@ -19,7 +19,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
 
 use crate::timer;
-use crate::tracker;
+use crate::tracker::{self, Leave};
 
 /// An event listener that removes itself when dropped (the pattern of gloo-events).
 pub struct EventListener {
@@ -62,7 +62,16 @@ pub struct PageLeaveListeners {
 impl PageLeaveListeners {
     /// Install on `window`; `before_unload` adds the `beforeunload` listener too.
     pub fn install(window: &EventTarget, before_unload: bool) -> Result<Self, JsValue> {
-        let pagehide = EventListener::new(window, "pagehide", |_| tracker::send_all_on_leave())?;
+        let pagehide = EventListener::new(window, "pagehide", |event| {
+            let persisted = Reflect::get(&event, &"persisted".into())
+                .map(|value| value.as_bool() == Some(true))
+                .unwrap_or(false);
+            tracker::send_all_on_leave(if persisted {
+                Leave::BackForwardCache
+            } else {
+                Leave::Unload
+            });
+        })?;
         let mut listeners = PageLeaveListeners {
             _pagehide: pagehide,
             beforeunload: None,
@@ -95,7 +104,7 @@ fn on_before_unload(event: Event) {
     // A failure to schedule leaves the sending to `pagehide`.
     let _ = timer::defer(move || {
         if !is_cancelled(&event) {
-            tracker::send_all_on_leave();
+            tracker::send_all_on_leave(Leave::BeforeUnload);
         }
     });
 }

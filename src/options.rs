@@ -24,6 +24,8 @@ pub struct Config {
     pub timeout_ms: u32,
     /// Whether to listen to `beforeunload` while calls are tracked.
     pub before_unload: bool,
+    /// Whether to arm a `fetchLater` deferred end request per call where supported.
+    pub deferred: bool,
 }
 
 impl Default for Config {
@@ -32,6 +34,7 @@ impl Default for Config {
             base_url: BaseUrl::default(),
             timeout_ms: DEFAULT_TIMEOUT_MS,
             before_unload: true,
+            deferred: true,
         }
     }
 }
@@ -84,10 +87,19 @@ pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
                         .ok_or_else(|| config_error("options.beforeUnload", "must be a boolean"))?
                 }
             }
+            "deferred" => {
+                next.deferred = if value.is_undefined() {
+                    defaults.deferred
+                } else {
+                    value
+                        .as_bool()
+                        .ok_or_else(|| config_error("options.deferred", "must be a boolean"))?
+                }
+            }
             _ => {
                 let mut message = String::from("configure(options): unknown option \"");
                 message.push_str(&truncate_for_message(&name));
-                message.push_str("\". Known options: baseUrl, timeoutMs, beforeUnload.");
+                message.push_str("\". Known options: baseUrl, timeoutMs, beforeUnload, deferred.");
                 return Err(Failure::config(message));
             }
         }
@@ -197,6 +209,7 @@ mod tests {
         assert_eq!(config.base_url.as_str(), "https://dev.voice.ai");
         assert_eq!(config.timeout_ms, 10_000);
         assert!(config.before_unload);
+        assert!(config.deferred);
     }
 
     #[test]

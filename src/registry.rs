@@ -6,16 +6,18 @@
 //!               │  ▲                  │
 //!               │  └── retryable ─────┘   (network/timeout/5xx/429: armed again)
 //!               ├──untrack──► (forgotten, nothing sent)
-//!               └──page leave──► sent once, forgotten
+//!               └──page leave──► sent once (by us, or by the browser's deferred
+//!                                request), forgotten
 //! ```
 //!
 //! An id is never Armed and Ending at once, so no path can send twice. Plain Rust, generic
 //! over the in-flight handle (a JS `Promise` in the browser), so it is tested on the host.
 
 use crate::endpoint::{CallId, EndToken};
+use crate::transport::Deferred;
 
 /// A call armed for page-leave sending.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Armed {
     /// The call id.
     pub id: CallId,
@@ -23,6 +25,8 @@ pub struct Armed {
     pub token: EndToken,
     /// The full end URL, fixed when the call was tracked.
     pub url: String,
+    /// The browser-held deferred request (`fetchLater`), when one is armed.
+    pub deferred: Option<Deferred>,
 }
 
 /// What `track` did.
@@ -55,26 +59,24 @@ impl<P> Default for Registry<P> {
 }
 
 impl<P> Registry<P> {
-    /// Arm a call, or replace the token of an armed one.
-    pub fn track(&mut self, call: Armed) -> Result<Tracked, BeingEnded> {
+    /// Arm a call, or replace an armed one (its old entry is returned, so that the caller
+    /// can cancel what it held).
+    pub fn track(&mut self, call: Armed) -> Result<(Tracked, Option<Armed>), BeingEnded> {
         if self.ending(&call.id).is_some() {
             return Err(BeingEnded);
         }
         match self.armed.iter_mut().find(|armed| armed.id == call.id) {
-            Some(slot) => {
-                *slot = call;
-                Ok(Tracked::Replaced)
-            }
+            Some(slot) => Ok((Tracked::Replaced, Some(core::mem::replace(slot, call)))),
             None => {
                 self.armed.push(call);
-                Ok(Tracked::Added)
+                Ok((Tracked::Added, None))
             }
         }
     }
 
-    /// Disarm without sending. Whether the id was armed.
-    pub fn untrack(&mut self, id: &CallId) -> bool {
-        self.disarm(id).is_some()
+    /// Whether `id` is armed.
+    pub fn is_armed(&self, id: &CallId) -> bool {
+        self.armed.iter().any(|armed| &armed.id == id)
     }
 
     /// Remove and return an armed call (the manual end takes it over).
@@ -86,6 +88,15 @@ impl<P> Registry<P> {
     /// Remove and return every armed call (the page is being left).
     pub fn drain_armed(&mut self) -> Vec<Armed> {
         core::mem::take(&mut self.armed)
+    }
+
+    /// Remove and return the armed calls that match `keep_out`; the others stay armed.
+    pub fn drain_armed_where(&mut self, keep_out: impl Fn(&Armed) -> bool) -> Vec<Armed> {
+        let (out, stay) = core::mem::take(&mut self.armed)
+            .into_iter()
+            .partition(keep_out);
+        self.armed = stay;
+        out
     }
 
     /// The armed ids, in tracking order (as far as removals allow).
@@ -139,6 +150,7 @@ mod tests {
             id: CallId::parse(id).unwrap(),
             token: EndToken::parse(token).unwrap(),
             url: format!("/api/v1/calls/{id}/end"),
+            deferred: None,
         }
     }
 
@@ -149,11 +161,26 @@ mod tests {
     #[test]
     fn track_replaces_the_token_of_the_same_id() {
         let mut reg = Registry::<u32>::default();
-        assert_eq!(reg.track(call("a", "t1")), Ok(Tracked::Added));
-        assert_eq!(reg.track(call("a", "t2")), Ok(Tracked::Replaced));
+        assert_eq!(reg.track(call("a", "t1")), Ok((Tracked::Added, None)));
+        assert_eq!(
+            reg.track(call("a", "t2")),
+            Ok((Tracked::Replaced, Some(call("a", "t1"))))
+        );
         let drained = reg.drain_armed();
         assert_eq!(drained, vec![call("a", "t2")]);
         assert!(!reg.has_armed());
+    }
+
+    #[test]
+    fn drain_where_leaves_the_rest_armed() {
+        let mut reg = Registry::<u32>::default();
+        for id in ["a", "b", "c"] {
+            reg.track(call(id, "t")).unwrap();
+        }
+        let out = reg.drain_armed_where(|armed| armed.id.as_str() != "b");
+        assert_eq!(out.len(), 2);
+        assert!(reg.is_armed(&cid("b")));
+        assert!(!reg.is_armed(&cid("a")));
     }
 
     #[test]
@@ -226,7 +253,7 @@ mod tests {
                     Op::Untrack(i) => {
                         let id = format!("c{i}");
                         let was = reg.armed_ids().any(|a| a.as_str() == id);
-                        prop_assert_eq!(reg.untrack(&cid(&id)), was);
+                        prop_assert_eq!(reg.disarm(&cid(&id)).is_some(), was);
                     }
                     Op::EndStart(i) => {
                         let id = format!("c{i}");

@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, Failure};
 use crate::lifecycle::PageLeaveListeners;
 use crate::options::Config;
 use crate::registry::{Armed, BeingEnded, Registry, Tracked};
-use crate::transport;
+use crate::transport::{self, Deferred};
 
 #[derive(Default)]
 struct State {
@@ -88,7 +88,10 @@ pub fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(
     if web_sys::window().is_none() {
         return Err(no_window());
     }
-    with_state(|state| {
+    let (mut armed, use_deferred) = with_state(|state| {
+        if state.registry.ending(&id).is_some() {
+            return Err(being_ended());
+        }
         if token.looks_like_api_key() && !state.warned_api_key {
             state.warned_api_key = true;
             console_warn(
@@ -103,28 +106,58 @@ pub fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(
             id: id.clone(),
             token,
             url,
+            deferred: None,
         };
-        let outcome = state.registry.track(armed).map_err(|BeingEnded| {
-            Failure::config(
-                "this call is being ended right now (endCall is in flight); wait for its promise before tracking it again",
-            )
-        })?;
+        Ok((armed, state.config.deferred))
+    })?;
+    // Outside the borrow: fetchLater is a JS call like fetch.
+    if use_deferred {
+        armed.deferred = transport::arm_deferred(&armed);
+    }
+    let deferred = armed.deferred.clone();
+    let registered = with_state(|state| {
+        let (outcome, replaced) = state
+            .registry
+            .track(armed)
+            .map_err(|BeingEnded| being_ended())?;
+        cancel_deferred(replaced.as_ref());
         if let Err(failure) = state.sync_listeners() {
             if outcome == Tracked::Added {
-                state.registry.untrack(&id);
+                cancel_deferred(state.registry.disarm(&id).as_ref());
             }
             return Err(failure);
         }
         Ok(())
-    })
+    });
+    if registered.is_err() {
+        cancel_deferred_handle(deferred.as_ref());
+    }
+    registered
 }
 
-/// Forget a call without sending. Whether it was tracked.
+fn being_ended() -> Failure {
+    Failure::config(
+        "this call is being ended right now (endCall is in flight); wait for its promise before tracking it again",
+    )
+}
+
+fn cancel_deferred(call: Option<&Armed>) {
+    cancel_deferred_handle(call.and_then(|call| call.deferred.as_ref()));
+}
+
+fn cancel_deferred_handle(deferred: Option<&Deferred>) {
+    if let Some(deferred) = deferred {
+        deferred.cancel();
+    }
+}
+
+/// Forget a call without sending (its deferred request is withdrawn). Whether it was tracked.
 pub fn untrack(id: &CallId) -> Result<bool, Failure> {
     with_state(|state| {
-        let was = state.registry.untrack(id);
+        let armed = state.registry.disarm(id);
+        cancel_deferred(armed.as_ref());
         state.sync_listeners()?;
-        Ok(was)
+        Ok(armed.is_some())
     })
 }
 
@@ -156,6 +189,8 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
             return Ok(Err(in_flight.clone()));
         }
         let armed = state.registry.disarm(&id);
+        // Withdraw the deferred request before anything else: the manual end replaces it.
+        cancel_deferred(armed.as_ref());
         let was_armed = armed.is_some();
         let url = match (&overrides.base_url, &armed) {
             (Some(base), _) => base.end_url(&id),
@@ -179,6 +214,7 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
                 id: id.clone(),
                 token,
                 url,
+                deferred: None,
             },
             was_armed,
             timeout_ms,
@@ -216,18 +252,50 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
 }
 
 fn settle(id: &CallId, rearm: Option<Armed>) {
+    // A re-armed call gets a fresh deferred request, armed outside the borrow.
+    let rearm = rearm.map(|mut call| {
+        if config().map(|config| config.deferred).unwrap_or(false) {
+            call.deferred = transport::arm_deferred(&call);
+        }
+        call
+    });
     let _ = with_state(|state| {
-        state.registry.finish_ending(id, rearm);
+        let deferred = rearm.as_ref().and_then(|call| call.deferred.clone());
+        if !state.registry.finish_ending(id, rearm) {
+            cancel_deferred_handle(deferred.as_ref());
+        }
         state.sync_listeners()
     });
 }
 
-/// The page is being left: send every armed call once, synchronously, and forget them.
+/// Which page-leave moment is being handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leave {
+    /// `beforeunload` that nobody cancelled: the leave is very likely but not certain.
+    BeforeUnload,
+    /// `pagehide` of a document being unloaded (close, navigation, reload).
+    Unload,
+    /// `pagehide` with `persisted`: the page enters the back/forward cache. A voice call
+    /// cannot go on there, so it is ended now.
+    BackForwardCache,
+}
+
+/// The page is being left: end every armed call once, synchronously, and forget it.
+///
+/// A call with an armed deferred request is left to the browser on unload (it sends that
+/// request when the document is destroyed, which works even where our fetch would be cut off);
+/// on `beforeunload` it stays armed for `pagehide`; on entering the back/forward cache (where
+/// the document is not destroyed) the deferred request is withdrawn and we send now.
 /// Never throws; a call whose send the browser refused is lost to this page (the server's
 /// timeout is the backstop).
-pub fn send_all_on_leave() {
+pub fn send_all_on_leave(leave: Leave) {
     let calls = match with_state(|state| {
-        let calls = state.registry.drain_armed();
+        let calls = match leave {
+            Leave::BeforeUnload => state
+                .registry
+                .drain_armed_where(|call| call.deferred.is_none()),
+            Leave::Unload | Leave::BackForwardCache => state.registry.drain_armed(),
+        };
         let _ = state.sync_listeners();
         Ok(calls)
     }) {
@@ -235,6 +303,18 @@ pub fn send_all_on_leave() {
         Err(_) => return,
     };
     for call in &calls {
-        transport::send_and_forget(call);
+        match (&call.deferred, leave) {
+            (Some(_), Leave::Unload) => {}
+            (Some(deferred), _) => {
+                let already_sent = deferred.activated();
+                deferred.cancel();
+                if !already_sent {
+                    transport::send_and_forget(call);
+                }
+            }
+            (None, _) => {
+                transport::send_and_forget(call);
+            }
+        }
     }
 }

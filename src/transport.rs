@@ -2,7 +2,9 @@
 //! credentials: 'omit', headers: {Authorization}})`, issued synchronously by the caller.
 //!
 //! Page-leave handlers call [`send_and_forget`]; `endCall` calls [`start`] and awaits the
-//! [`Pending`] it returns. Both go through [`send`], so there is exactly one request shape.
+//! [`Pending`] it returns; [`arm_deferred`] hands the same request to the browser's
+//! `fetchLater` ahead of time. All three build it with [`request_init`], so there is exactly
+//! one request shape.
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
 //! microtask late, which is too late in `pagehide`; a plain init object does both right.)
 
@@ -29,18 +31,13 @@ extern "C" {
 
 }
 
-/// Issue the end request now. Synchronous: when this returns, the browser has the request.
-pub fn send(call: &Armed, signal: Option<&AbortSignal>) -> Result<Promise, JsValue> {
+/// The end request's init: POST, bearer, no body, no cookies, not cached.
+fn request_init(call: &Armed, signal: Option<&AbortSignal>) -> Result<Object, JsValue> {
     let headers = Object::new();
-    Reflect::set(
-        &headers,
-        &"Authorization".into(),
-        &call.token.bearer().into(),
-    )?;
+    let bearer = call.token.bearer();
+    Reflect::set(&headers, &"Authorization".into(), &bearer.into())?;
     let init = Object::new();
     Reflect::set(&init, &"method".into(), &"POST".into())?;
-    // Outlives the page: the reason this library exists.
-    Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
     // Never send the app's cookies to the API; the bearer token is the only credential.
     Reflect::set(&init, &"credentials".into(), &"omit".into())?;
     Reflect::set(&init, &"cache".into(), &"no-store".into())?;
@@ -48,7 +45,54 @@ pub fn send(call: &Armed, signal: Option<&AbortSignal>) -> Result<Promise, JsVal
     if let Some(signal) = signal {
         Reflect::set(&init, &"signal".into(), signal)?;
     }
+    Ok(init)
+}
+
+/// Issue the end request now. Synchronous: when this returns, the browser has the request.
+pub fn send(call: &Armed, signal: Option<&AbortSignal>) -> Result<Promise, JsValue> {
+    let init = request_init(call, signal)?;
+    // Outlives the page: the reason this library exists.
+    Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
     global_fetch(&call.url, &init)
+}
+
+/// An end request held by the browser (`fetchLater`), sent by the browser itself when the
+/// document is destroyed — even when no page event gets to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deferred {
+    controller: AbortController,
+    result: JsValue,
+}
+
+impl Deferred {
+    /// Withdraw the request (a no-op once it has been sent).
+    pub fn cancel(&self) {
+        self.controller.abort();
+    }
+
+    /// Whether the browser has sent it already.
+    pub fn activated(&self) -> bool {
+        Reflect::get(&self.result, &"activated".into())
+            .map(|value| value.as_bool() == Some(true))
+            .unwrap_or(false)
+    }
+}
+
+/// Hand the end request to `fetchLater` when the browser has it (Chromium 135+, secure
+/// contexts). `None` when unsupported or refused (`QuotaExceededError`, `TypeError`): the
+/// page-leave handlers then send it themselves, as without this feature.
+pub fn arm_deferred(call: &Armed) -> Option<Deferred> {
+    let global = js_sys::global();
+    let fetch_later: js_sys::Function = Reflect::get(&global, &"fetchLater".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let controller = AbortController::new().ok()?;
+    let init = request_init(call, Some(&controller.signal())).ok()?;
+    let result = fetch_later
+        .call2(&global, &call.url.as_str().into(), &init)
+        .ok()?;
+    Some(Deferred { controller, result })
 }
 
 thread_local! {

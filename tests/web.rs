@@ -30,6 +30,26 @@ export function spyStart() {
 export function spyStop() { if (original) globalThis.fetch = original; original = undefined; }
 export function spyCalls() { return calls; }
 
+let deferredCalls = [];
+let originalLater;
+export function spyLaterStart() {
+  deferredCalls = [];
+  originalLater = globalThis.fetchLater;
+  if (typeof originalLater !== 'function') return false;
+  globalThis.fetchLater = function (url, init) {
+    deferredCalls.push({ url: String(url), init });
+    return originalLater.call(globalThis, url, init);
+  };
+  return true;
+}
+export function spyLaterStop() { if (originalLater) globalThis.fetchLater = originalLater; originalLater = undefined; }
+export function spyLaterCalls() { return deferredCalls; }
+export function dispatchPageHide(persisted) {
+  const event = new Event('pagehide');
+  Object.defineProperty(event, 'persisted', { value: persisted });
+  window.dispatchEvent(event);
+}
+
 const active = new Map();
 let counting = false;
 export function countListeners() {
@@ -82,6 +102,14 @@ extern "C" {
     fn spy_stop();
     #[wasm_bindgen(js_name = spyCalls)]
     fn spy_calls() -> js_sys::Array;
+    #[wasm_bindgen(js_name = spyLaterStart)]
+    fn spy_later_start() -> bool;
+    #[wasm_bindgen(js_name = spyLaterStop)]
+    fn spy_later_stop();
+    #[wasm_bindgen(js_name = spyLaterCalls)]
+    fn spy_later_calls() -> js_sys::Array;
+    #[wasm_bindgen(js_name = dispatchPageHide)]
+    fn dispatch_page_hide(persisted: bool);
     #[wasm_bindgen(js_name = countListeners)]
     fn count_listeners();
     #[wasm_bindgen(js_name = listenerCount)]
@@ -99,7 +127,10 @@ extern "C" {
 }
 
 fn standin() -> &'static str {
-    option_env!("STANDIN_URL").expect("STANDIN_URL must be set at compile time (run npm test)")
+    match option_env!("STANDIN_URL") {
+        Some(url) => url,
+        None => panic!("STANDIN_URL must be set at compile time (run npm test)"),
+    }
 }
 
 fn get(value: &JsValue, key: &str) -> JsValue {
@@ -134,10 +165,18 @@ fn track(call: &Minted) {
     track_call(object.into()).unwrap();
 }
 
+/// Point at the stand-in. Deferred sending (fetchLater) is off unless a test is about it:
+/// a synthetic pagehide does not destroy the document, so a deferred request would only go
+/// out when the test page closes.
 fn use_standin(before_unload: bool) {
+    configure_standin(before_unload, false);
+}
+
+fn configure_standin(before_unload: bool, deferred: bool) {
     let options = Object::new();
     Reflect::set(&options, &"baseUrl".into(), &standin().into()).unwrap();
     Reflect::set(&options, &"beforeUnload".into(), &before_unload.into()).unwrap();
+    Reflect::set(&options, &"deferred".into(), &deferred.into()).unwrap();
     configure(options.into()).unwrap();
 }
 
@@ -412,4 +451,106 @@ async fn an_encoded_id_stays_one_path_segment() {
         text(&records.get(0), "rawPath"),
         "/api/v1/calls/a%2Fb%3Fc/end"
     );
+}
+
+#[wasm_bindgen_test]
+async fn deferred_request_is_armed_with_the_same_shape_and_withdrawn_by_end_and_untrack() {
+    configure_standin(true, true);
+    assert!(
+        spy_later_start(),
+        "Chromium 135+ has fetchLater in a secure context"
+    );
+    let (ended, untracked, kept) = (mint().await, mint().await, mint().await);
+    track(&ended);
+    track(&untracked);
+    track(&kept);
+    // Re-tracking re-arms: the first deferred request of `kept` is withdrawn.
+    track(&kept);
+    let armed = spy_later_calls();
+    spy_later_stop();
+    assert_eq!(armed.length(), 4);
+    let signal_of = |i: u32| get(&get(&armed.get(i), "init"), "signal");
+    for i in 0..4 {
+        let init = get(&armed.get(i), "init");
+        assert_eq!(text(&init, "method"), "POST");
+        assert_eq!(text(&init, "credentials"), "omit");
+        assert!(text(&get(&init, "headers"), "Authorization").starts_with("Bearer et_"));
+        assert!(
+            get(&init, "keepalive").is_undefined(),
+            "fetchLater is keepalive by nature"
+        );
+    }
+    assert_eq!(
+        get(&signal_of(2), "aborted"),
+        JsValue::TRUE,
+        "re-track withdrew the old one"
+    );
+    assert_eq!(get(&signal_of(3), "aborted"), JsValue::FALSE);
+
+    let response = JsFuture::from(end_call(ended.id.clone().into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(text(&response, "callId"), ended.id);
+    assert_eq!(
+        get(&signal_of(0), "aborted"),
+        JsValue::TRUE,
+        "endCall withdrew it"
+    );
+    assert!(untrack_call(untracked.id.clone().into()).unwrap());
+    assert_eq!(
+        get(&signal_of(1), "aborted"),
+        JsValue::TRUE,
+        "untrackCall withdrew it"
+    );
+
+    // An unload pagehide leaves `kept` to the browser: we send nothing ourselves.
+    spy_start();
+    dispatch_page_hide(false);
+    let sent_by_us = spy_calls().length();
+    spy_stop();
+    assert_eq!(
+        sent_by_us, 0,
+        "the browser sends the deferred request on destroy"
+    );
+    assert_eq!(get(&signal_of(3), "aborted"), JsValue::FALSE);
+    assert_eq!(tracked_calls().unwrap().length(), 0);
+    assert_eq!(settled_records(&ended.id, 1).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn entering_the_back_forward_cache_withdraws_the_deferred_request_and_sends_now() {
+    configure_standin(true, true);
+    assert!(spy_later_start());
+    let call = mint().await;
+    track(&call);
+    let armed = spy_later_calls();
+    spy_later_stop();
+    spy_start();
+    dispatch_page_hide(true);
+    let sent = spy_calls();
+    spy_stop();
+    assert_eq!(sent.length(), 1, "sent by keepalive fetch, synchronously");
+    assert_eq!(get(&get(&sent.get(0), "init"), "keepalive"), JsValue::TRUE);
+    let signal = get(&get(&armed.get(0), "init"), "signal");
+    assert_eq!(get(&signal, "aborted"), JsValue::TRUE);
+    assert_eq!(
+        settled_records(&call.id, 1).await.length(),
+        1,
+        "exactly once"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn beforeunload_leaves_deferred_calls_armed_for_pagehide() {
+    configure_standin(true, true);
+    let call = mint().await;
+    track(&call);
+    spy_start();
+    dispatch("beforeunload");
+    wait(30).await;
+    let sent = spy_calls().length();
+    spy_stop();
+    assert_eq!(sent, 0);
+    assert_eq!(tracked_calls().unwrap().length(), 1);
+    assert!(untrack_call(call.id.clone().into()).unwrap());
 }
