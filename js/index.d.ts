@@ -70,6 +70,12 @@ export interface Options {
    * close in Firefox). The listener exists only while calls are tracked. Default `true`.
    */
   beforeUnload?: boolean;
+  /**
+   * Where the browser has `fetchLater` (Chromium 135+, secure contexts), hand each tracked
+   * call's end request to the browser up front; it sends it when the document is destroyed,
+   * even if no page event gets to run. Withdrawn by `endCall`/`untrackCall`. Default `true`.
+   */
+  deferred?: boolean;
 }
 
 /** A call to track, as your backend hands it to the browser. */
