@@ -137,3 +137,23 @@ export function untrackCall(callId: string): boolean;
 
 /** The ids of the calls armed for page-leave ending. */
 export function trackedCalls(): string[];
+
+/** How an ended call was sent. */
+export type EndedVia = 'manual' | 'beforeunload' | 'pagehide';
+
+/** What `onCallEnded` listeners receive. */
+export interface CallEndedEvent {
+  callId: string;
+  via: EndedVia;
+  /** The API's answer, for `via: 'manual'`. */
+  response?: EndCallResponse;
+}
+
+/**
+ * Subscribe to ended calls. Fired for `endCall` successes, for ends sent on an uncancelled
+ * `beforeunload` (the page may stay, e.g. after a download link), and on `pageshow` with
+ * `persisted` for the calls ended as the page entered the back/forward cache. A page that is
+ * destroyed is not told. Returns a function that unsubscribes. A throwing listener is logged
+ * and does not affect others.
+ */
+export function onCallEnded(listener: (event: CallEndedEvent) => void): () => void;

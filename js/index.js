@@ -78,3 +78,13 @@ export function trackedCalls() {
   if (!ready) throw notReady('trackedCalls');
   return wasm.trackedCalls();
 }
+
+/**
+ * Subscribe to ended calls: `endCall` successes (`via: 'manual'`, with `response`), ends sent on
+ * an uncancelled `beforeunload` (`'beforeunload'`), and — when the page comes back from the
+ * back/forward cache — the calls ended as it entered it (`'pagehide'`). Returns unsubscribe.
+ */
+export function onCallEnded(listener) {
+  if (!ready) throw notReady('onCallEnded');
+  return wasm.onCallEnded(listener);
+}

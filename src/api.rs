@@ -5,6 +5,7 @@
 
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::endpoint::{CallId, EndToken};
 use crate::error::Failure;
@@ -131,6 +132,15 @@ pub fn tracked_calls() -> Result<Array, JsValue> {
         .into_iter()
         .map(JsValue::from)
         .collect())
+}
+
+/// `onCallEnded(listener)`: subscribe to ended calls; returns the unsubscribe function.
+#[wasm_bindgen(js_name = onCallEnded)]
+pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
+    let listener: js_sys::Function = listener
+        .dyn_into()
+        .map_err(|_| config_error("onCallEnded(listener): listener", "must be a function"))?;
+    Ok(tracker::on_ended(listener)?)
 }
 
 fn call_id(value: &JsValue, path: &str) -> Result<CallId, Failure> {

@@ -13,7 +13,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
-use crate::lifecycle::PageLeaveListeners;
+use crate::lifecycle::{EventListener, PageLeaveListeners};
 use crate::options::Config;
 use crate::registry::{Armed, BeingEnded, Registry, Tracked};
 use crate::transport::{self, Deferred};
@@ -24,6 +24,12 @@ struct State {
     registry: Registry<Promise>,
     listeners: Option<PageLeaveListeners>,
     warned_api_key: bool,
+    /// `onCallEnded` subscribers.
+    ended_listeners: Vec<js_sys::Function>,
+    /// Calls ended while the page entered the back/forward cache, reported on `pageshow`.
+    ended_while_cached: Vec<String>,
+    /// Exists while `ended_while_cached` is not empty.
+    pageshow: Option<EventListener>,
 }
 
 thread_local! {
@@ -43,6 +49,9 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> Result<R, Failure>) -> Result<R, 
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(message: &str);
+
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str, error: &JsValue);
 }
 
 impl State {
@@ -242,6 +251,9 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
             _ => None,
         };
         settle(&settle_call.id, rearm);
+        if let Ok(response) = &outcome {
+            emit_ended(settle_call.id.as_str(), "manual", response);
+        }
         outcome.map_err(Failure::into_js)
     });
     with_state(|state| {
@@ -315,6 +327,84 @@ pub fn send_all_on_leave(leave: Leave) {
             (None, _) => {
                 transport::send_and_forget(call);
             }
+        }
+    }
+    match leave {
+        // The page may stay after all (a download link, a 204): tell the app now.
+        Leave::BeforeUnload => {
+            for call in &calls {
+                emit_ended(call.id.as_str(), "beforeunload", &JsValue::UNDEFINED);
+            }
+        }
+        // Reported if the page comes back from the cache.
+        Leave::BackForwardCache if !calls.is_empty() => {
+            let _ = with_state(|state| {
+                state
+                    .ended_while_cached
+                    .extend(calls.iter().map(|call| String::from(call.id.as_str())));
+                if state.pageshow.is_none() {
+                    if let Some(window) = web_sys::window() {
+                        state.pageshow = EventListener::new(&window, "pageshow", on_page_show).ok();
+                    }
+                }
+                Ok(())
+            });
+        }
+        // The document is being destroyed: nobody is left to tell.
+        Leave::BackForwardCache | Leave::Unload => {}
+    }
+}
+
+fn on_page_show(event: web_sys::Event) {
+    let persisted = js_sys::Reflect::get(&event, &"persisted".into())
+        .map(|value| value.as_bool() == Some(true))
+        .unwrap_or(false);
+    if !persisted {
+        return;
+    }
+    let ended = with_state(|state| {
+        state.pageshow = None;
+        Ok(core::mem::take(&mut state.ended_while_cached))
+    })
+    .unwrap_or_default();
+    for id in &ended {
+        emit_ended(id, "pagehide", &JsValue::UNDEFINED);
+    }
+}
+
+/// Subscribe to ended calls; returns the unsubscribe function.
+pub fn on_ended(listener: js_sys::Function) -> Result<JsValue, Failure> {
+    with_state(|state| {
+        state.ended_listeners.push(listener.clone());
+        Ok(())
+    })?;
+    let unsubscribe = Closure::once_into_js(move || {
+        let _ = with_state(|state| {
+            if let Some(at) = state.ended_listeners.iter().position(|l| l == &listener) {
+                state.ended_listeners.remove(at);
+            }
+            Ok(())
+        });
+    });
+    Ok(unsubscribe)
+}
+
+/// Tell every `onCallEnded` subscriber, outside the state borrow. A throwing subscriber is
+/// logged and does not stop the others (nor escapes into a page-lifecycle handler).
+fn emit_ended(call_id: &str, via: &str, response: &JsValue) {
+    let listeners = match with_state(|state| Ok(state.ended_listeners.clone())) {
+        Ok(listeners) if !listeners.is_empty() => listeners,
+        _ => return,
+    };
+    let event = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&event, &"callId".into(), &call_id.into());
+    let _ = js_sys::Reflect::set(&event, &"via".into(), &via.into());
+    if !response.is_undefined() {
+        let _ = js_sys::Reflect::set(&event, &"response".into(), response);
+    }
+    for listener in &listeners {
+        if let Err(error) = listener.call1(&JsValue::NULL, &event) {
+            console_error("voice-end-call: an onCallEnded listener threw", &error);
         }
     }
 }

@@ -12,7 +12,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
-use voice_end_call::api::{configure, end_call, track_call, tracked_calls, untrack_call};
+use voice_end_call::api::{
+    configure, end_call, on_call_ended, track_call, tracked_calls, untrack_call,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -45,10 +47,21 @@ export function spyLaterStart() {
 export function spyLaterStop() { if (originalLater) globalThis.fetchLater = originalLater; originalLater = undefined; }
 export function spyLaterCalls() { return deferredCalls; }
 export function dispatchPageHide(persisted) {
-  const event = new Event('pagehide');
+  dispatchTransition('pagehide', persisted);
+}
+export function dispatchTransition(type, persisted) {
+  const event = new Event(type);
   Object.defineProperty(event, 'persisted', { value: persisted });
   window.dispatchEvent(event);
 }
+export function recorder() {
+  const events = [];
+  const fn = (event) => { events.push(event); };
+  fn.events = events;
+  return fn;
+}
+export function recorded(fn) { return fn.events; }
+export function thrower() { return () => { throw new Error('listener bug'); }; }
 
 const active = new Map();
 let counting = false;
@@ -110,6 +123,11 @@ extern "C" {
     fn spy_later_calls() -> js_sys::Array;
     #[wasm_bindgen(js_name = dispatchPageHide)]
     fn dispatch_page_hide(persisted: bool);
+    #[wasm_bindgen(js_name = dispatchTransition)]
+    fn dispatch_transition(kind: &str, persisted: bool);
+    fn recorder() -> js_sys::Function;
+    fn recorded(listener: &js_sys::Function) -> js_sys::Array;
+    fn thrower() -> js_sys::Function;
     #[wasm_bindgen(js_name = countListeners)]
     fn count_listeners();
     #[wasm_bindgen(js_name = listenerCount)]
@@ -553,4 +571,78 @@ async fn beforeunload_leaves_deferred_calls_armed_for_pagehide() {
     assert_eq!(sent, 0);
     assert_eq!(tracked_calls().unwrap().length(), 1);
     assert!(untrack_call(call.id.clone().into()).unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn on_call_ended_reports_manual_beforeunload_and_back_forward_cache_ends() {
+    use_standin(true);
+    let listener = recorder();
+    let unsubscribe: js_sys::Function = on_call_ended(thrower().into()).unwrap().into();
+    let keep: js_sys::Function = on_call_ended(listener.clone().into()).unwrap().into();
+
+    let manual = mint().await;
+    track(&manual);
+    JsFuture::from(end_call(manual.id.clone().into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let events = recorded(&listener);
+    assert_eq!(
+        events.length(),
+        1,
+        "a throwing listener does not stop the others"
+    );
+    assert_eq!(text(&events.get(0), "via"), "manual");
+    assert_eq!(text(&events.get(0), "callId"), manual.id);
+    assert_eq!(text(&get(&events.get(0), "response"), "callId"), manual.id);
+    unsubscribe.call0(&JsValue::NULL).unwrap();
+
+    let left = mint().await;
+    track(&left);
+    dispatch("beforeunload");
+    wait(30).await;
+    assert_eq!(recorded(&listener).length(), 2);
+    assert_eq!(text(&recorded(&listener).get(1), "via"), "beforeunload");
+
+    let cached = mint().await;
+    track(&cached);
+    dispatch_page_hide(true);
+    assert_eq!(
+        recorded(&listener).length(),
+        2,
+        "nobody to tell until the page is back"
+    );
+    dispatch_transition("pageshow", false);
+    assert_eq!(
+        recorded(&listener).length(),
+        2,
+        "a normal pageshow is not a restore"
+    );
+    dispatch_transition("pageshow", true);
+    let events = recorded(&listener);
+    assert_eq!(events.length(), 3);
+    assert_eq!(text(&events.get(2), "via"), "pagehide");
+    assert_eq!(text(&events.get(2), "callId"), cached.id);
+    dispatch_transition("pageshow", true);
+    assert_eq!(recorded(&listener).length(), 3, "reported once");
+    assert_eq!(tracked_calls().unwrap().length(), 0);
+    assert_eq!(settled_records(&cached.id, 1).await.length(), 1);
+    keep.call0(&JsValue::NULL).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn freeze_and_hidden_tabs_never_end_a_call() {
+    use_standin(true);
+    let call = mint().await;
+    track(&call);
+    spy_start();
+    dispatch("freeze");
+    dispatch("visibilitychange");
+    dispatch("blur");
+    wait(30).await;
+    let sent = spy_calls().length();
+    spy_stop();
+    assert_eq!(sent, 0);
+    assert_eq!(tracked_calls().unwrap().length(), 1);
+    assert!(untrack_call(call.id.clone().into()).unwrap());
+    assert_eq!(settled_records(&call.id, 0).await.length(), 0);
 }

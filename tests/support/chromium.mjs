@@ -3,10 +3,16 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export function launchChromium(extraArgs = []) {
+/**
+ * @param {string[]} [extraArgs]
+ * @param {{bfcache?: boolean}} [options] bfcache: keep the back/forward cache on (Playwright
+ *   disables it by default with --disable-back-forward-cache).
+ */
+export function launchChromium(extraArgs = [], { bfcache = false } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : [],
     args: [
       '--no-sandbox',
       '--disable-gpu',

@@ -1,0 +1,67 @@
+// Back/forward cache round trip in real Chromium (Playwright disables the cache by default;
+// we keep it on, and serve pages without Cache-Control: no-store, which would make them
+// ineligible). Entering the cache ends the call once; coming back reports it as ended.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStandin } from './support/standin.mjs';
+import { startStaticServer } from './support/static-server.mjs';
+import { launchChromium } from './support/chromium.mjs';
+
+const REPS = Number(process.env.BFCACHE_REPS || 5);
+let standin, pages, browser;
+
+before(async () => {
+  standin = await startStandin({ preflightDelayMs: 500 });
+  pages = await startStaticServer({
+    host: 'localhost',
+    mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' },
+    headers: { 'cache-control': 'no-cache' },
+  });
+  browser = await launchChromium([], { bfcache: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await pages?.close();
+  await standin?.close();
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const deferred of ['0', '1']) {
+  test(`bfcache round trip (deferred ${deferred === '1' ? 'on' : 'off'}): ended once, reported on return (x${REPS})`, async () => {
+    for (let rep = 0; rep < REPS; rep++) {
+      const call = standin.state.mintCall();
+      const page = await browser.newPage();
+      const query = new URLSearchParams({ api: standin.url, calls: `${call.call_id}:${call.end_token}`, deferred });
+      await page.goto(`${pages.url}/e2e/page.html?${query}`);
+      await page.waitForFunction(() => window.ready === true);
+      await page.evaluate(() => {
+        window.ended = [];
+        window.lib.onCallEnded((event) => window.ended.push(event));
+        window.stillTheSameDocument = true;
+      });
+      await page.goto(`${pages.url}/e2e/page.html?noinit=1`);
+      await page.goBack({ waitUntil: 'commit' });
+      await page.waitForFunction(() => window.stillTheSameDocument === true && window.ended.length > 0);
+      await sleep(1200); // a late duplicate would arrive by now (preflight delay 500 ms)
+      const state = await page.evaluate(() => ({ ended: window.ended, tracked: window.lib.trackedCalls() }));
+      // One report. Which path sent it is a race on navigation: the uncancelled beforeunload's
+      // send (reported at once, the page might have stayed) or pagehide's on entering the cache
+      // (reported on return). With deferred on, beforeunload leaves the call to pagehide.
+      assert.equal(state.ended.length, 1, `rep ${rep}: reported once`);
+      assert.equal(state.ended[0].callId, call.call_id);
+      assert.ok(
+        deferred === '1' ? state.ended[0].via === 'pagehide' : ['beforeunload', 'pagehide'].includes(state.ended[0].via),
+        `rep ${rep}: via ${state.ended[0].via}`,
+      );
+      assert.deepEqual(state.tracked, []);
+      const records = standin.state.records({ callId: call.call_id });
+      assert.equal(records.length, 1, `rep ${rep}: exactly one end request`);
+      assert.equal(records[0].auth, 'valid');
+      await page.close();
+      await sleep(300);
+      assert.equal(standin.state.records({ callId: call.call_id }).length, 1, 'closing later sends nothing more');
+    }
+  });
+}
