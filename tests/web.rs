@@ -62,6 +62,13 @@ export function recorder() {
 }
 export function recorded(fn) { return fn.events; }
 export function thrower() { return () => { throw new Error('listener bug'); }; }
+let savedLater;
+export function replaceFetchLater(mode) {
+  savedLater = globalThis.fetchLater;
+  if (mode === 'missing') delete globalThis.fetchLater;
+  else globalThis.fetchLater = () => { throw new DOMException('quota', 'QuotaExceededError'); };
+}
+export function restoreFetchLater() { globalThis.fetchLater = savedLater; }
 
 const active = new Map();
 let counting = false;
@@ -128,6 +135,10 @@ extern "C" {
     fn recorder() -> js_sys::Function;
     fn recorded(listener: &js_sys::Function) -> js_sys::Array;
     fn thrower() -> js_sys::Function;
+    #[wasm_bindgen(js_name = replaceFetchLater)]
+    fn replace_fetch_later(mode: &str);
+    #[wasm_bindgen(js_name = restoreFetchLater)]
+    fn restore_fetch_later();
     #[wasm_bindgen(js_name = countListeners)]
     fn count_listeners();
     #[wasm_bindgen(js_name = listenerCount)]
@@ -645,4 +656,23 @@ async fn freeze_and_hidden_tabs_never_end_a_call() {
     assert_eq!(tracked_calls().unwrap().length(), 1);
     assert!(untrack_call(call.id.clone().into()).unwrap());
     assert_eq!(settled_records(&call.id, 0).await.length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn without_fetch_later_or_when_arming_fails_pagehide_sends_by_keepalive() {
+    // Firefox and WebKit have no fetchLater; Chromium throws QuotaExceededError over quota.
+    for mode in ["missing", "throws"] {
+        configure_standin(true, true);
+        replace_fetch_later(mode);
+        let call = mint().await;
+        track(&call);
+        spy_start();
+        dispatch_page_hide(false);
+        let sent = spy_calls();
+        spy_stop();
+        restore_fetch_later();
+        assert_eq!(sent.length(), 1, "{mode}: keepalive path");
+        assert_eq!(get(&get(&sent.get(0), "init"), "keepalive"), JsValue::TRUE);
+        assert_eq!(settled_records(&call.id, 1).await.length(), 1, "{mode}");
+    }
 }
