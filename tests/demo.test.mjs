@@ -1,5 +1,6 @@
 // The demo (npm start) works: start a call, reload mid-call, and the page reports that the
-// call was ended when it was left; hang up shows the typed response; errors are typed.
+// call was ended when it was left, and how; hang up shows the typed response; errors are
+// typed. It also regenerates www/screenshot.png (shown in the README): `npm run screenshot`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -42,11 +43,13 @@ test('demo: start, reload mid-call, see it ended; hang up; typed errors', async 
     callId,
     { timeout: 10000 },
   );
+  const timeline = await page.textContent('#timeline');
+  assert.match(timeline, new RegExp(`Call ${callId} from your last visit was ended when you left the page via (deferred|pagehide|beforeunload)`));
 
   await page.click('#start');
   await page.waitForSelector('#calls li button');
   await page.click('#calls li button'); // Hang up
-  await page.waitForFunction(() => /Hung up call_\w+: status "ended"/.test(document.getElementById('timeline').textContent));
+  await page.waitForFunction(() => /Hung up call_\w+ \(manual endCall\): status "ended"/.test(document.getElementById('timeline').textContent));
   assert.equal(await page.locator('#calls .id').count(), 0);
 
   await page.click('#bad-id');
@@ -55,5 +58,24 @@ test('demo: start, reload mid-call, see it ended; hang up; typed errors', async 
   await page.waitForFunction(() => document.getElementById('timeline').textContent.includes('kind "http" (HTTP 401)'));
   const rows = await page.locator('#records tr').count();
   assert.ok(rows >= 3, `the API's record lists the ends (${rows} rows)`);
+  await page.close();
+});
+
+test('demo: screenshot for the README (www/screenshot.png)', async () => {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => !document.getElementById('start').disabled);
+  await page.click('#start');
+  await page.waitForSelector('#calls .id');
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('timeline').textContent.includes('last visit'));
+  await page.click('#start');
+  await page.click('#start');
+  await page.waitForFunction(() => document.querySelectorAll('#calls .id').length === 2);
+  await page.click('#bad-id');
+  await page.waitForFunction(() => document.getElementById('timeline').textContent.includes('(HTTP 422)'));
+  await page.click('#refresh');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: 'www/screenshot.png', fullPage: true });
   await page.close();
 });

@@ -1,8 +1,29 @@
 // Demo page: the real flow of an app using voice-end-call.
-import init, { configure, trackCall, endCall, untrackCall, trackedCalls, EndCallError } from '/dist/index.js';
+import init, { configure, trackCall, endCall, untrackCall, trackedCalls, onCallEnded, EndCallError } from '/dist/index.js';
 
 const $ = (id) => document.getElementById(id);
 const STARTED = 'voice-end-call-demo:started'; // demo-only memory across reloads
+const PATHS = 'voice-end-call-demo:paths'; // how each call was handed off when the page was left
+
+function notePath(id, path) {
+  const paths = JSON.parse(sessionStorage.getItem(PATHS) || '{}');
+  paths[id] = path;
+  sessionStorage.setItem(PATHS, JSON.stringify(paths));
+}
+
+// Registered before any call is tracked, so it runs before the library's own pagehide
+// listener and still sees the tracked calls: record which path will end them.
+addEventListener('pagehide', (event) => {
+  if (typeof trackedCalls !== 'function') return;
+  let ids = [];
+  try {
+    ids = trackedCalls();
+  } catch {
+    return; // not initialized yet
+  }
+  const deferred = typeof window.fetchLater === 'function' && !event.persisted;
+  for (const id of ids) notePath(id, deferred ? 'deferred (fetchLater, sent by the browser)' : 'pagehide (keepalive fetch)');
+});
 
 function log(text, bad = false) {
   const item = document.createElement('li');
@@ -52,7 +73,8 @@ function renderCalls() {
       hangUp.disabled = true;
       try {
         const response = await endCall(id);
-        log(`Hung up ${id}: status "${response.status}", ${response.actualDurationSeconds}s, ${response.creditsUsed} credits`);
+        remember(remembered().filter((known) => known !== id));
+        log(`Hung up ${id} (manual endCall): status "${response.status}", ${response.actualDurationSeconds}s, ${response.creditsUsed} credits`);
       } catch (error) {
         log(describe(error), true);
       }
@@ -112,15 +134,23 @@ async function main() {
     log(`Calls started from now on end via ${$('proxy').checked ? '/voice-proxy (same origin)' : apiUrl}`);
   };
 
-  // Back on the page: did the calls of the previous visit get ended?
+  onCallEnded((event) => {
+    if (event.via === 'beforeunload') notePath(event.callId, 'beforeunload (keepalive fetch)');
+  });
+
+  // Back on the page: did the calls of the previous visit get ended, and how?
   const before = remembered();
   if (before.length) {
+    await new Promise((resolve) => setTimeout(resolve, 800)); // let a deferred end arrive
     const records = await refreshRecords();
+    const paths = JSON.parse(sessionStorage.getItem(PATHS) || '{}');
     for (const id of before) {
       const ended = records.some((r) => r.callId === id && r.status === 200);
-      log(ended ? `Call ${id} from your last visit was ended when you left the page.` : `Call ${id} from your last visit has no end yet.`, !ended);
+      const via = paths[id] ? ` via ${paths[id]}` : '';
+      log(ended ? `Call ${id} from your last visit was ended when you left the page${via}.` : `Call ${id} from your last visit has no end yet.`, !ended);
     }
     remember([]);
+    sessionStorage.removeItem(PATHS);
   } else {
     refreshRecords();
   }
