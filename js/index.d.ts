@@ -43,6 +43,8 @@ export declare class EndCallError extends Error {
   readonly status?: number;
   /** The 422 body's `detail`, for `validation`. */
   readonly detail?: ValidationErrorItem[];
+  /** The underlying error, for `network`, `timeout`, `not-initialized` and some `config`. */
+  readonly cause?: unknown;
 }
 
 /** The API's EndCallResponse, in camelCase. */
@@ -62,20 +64,20 @@ export interface Options {
    * such as `/voice-proxy` (your backend forwards to the API; no CORS preflight).
    * Default `https://dev.voice.ai`. Applies to calls tracked after the change.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Time limit of a manual `endCall`, in ms. Default 10000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Also send on `beforeunload` when no listener cancels the leave (needed for reliable tab
    * close in Firefox). The listener exists only while calls are tracked. Default `true`.
    */
-  beforeUnload?: boolean;
+  beforeUnload?: boolean | undefined;
   /**
    * Where the browser has `fetchLater` (Chromium 135+, secure contexts), hand each tracked
    * call's end request to the browser up front; it sends it when the document is destroyed,
    * even if no page event gets to run. Withdrawn by `endCall`/`untrackCall`. Default `true`.
    */
-  deferred?: boolean;
+  deferred?: boolean | undefined;
 }
 
 /** A call to track, as your backend hands it to the browser. */
@@ -87,7 +89,10 @@ export interface CallToTrack {
   baseUrl?: string;
 }
 
-/** The raw `POST /api/v1/connection/connection-details` response. */
+/**
+ * The raw `POST /api/v1/connection/connection-details` response. `end_token` may be `null`
+ * per the API; `trackCall` then throws a `'config'` error (end such a call from your backend).
+ */
 export interface ConnectionDetails {
   call_id: string;
   end_token: string | null;
@@ -121,7 +126,8 @@ export function configure(options: Options): void;
 
 /**
  * Arm page-leave ending for a call (many may be tracked; tracking an id again replaces its
- * token). Returns the call id. Throws `EndCallError('config')` on bad input.
+ * token). Returns the call id. Throws `EndCallError('config')` on bad input, and for an id
+ * whose `endCall` is in flight (wait for its promise first).
  */
 export function trackCall(call: CallToTrack | ConnectionDetails): string;
 

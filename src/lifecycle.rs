@@ -101,10 +101,12 @@ fn on_before_unload(event: Event) {
     if is_cancelled(&event) {
         return;
     }
-    // A failure to schedule leaves the sending to `pagehide`.
+    // A failure to schedule leaves the sending to `pagehide`. The generation guards against
+    // a check that only runs after a back/forward-cache round trip.
+    let generation = tracker::leave_generation();
     let _ = timer::defer(move || {
         if !is_cancelled(&event) {
-            tracker::send_all_on_leave(Leave::BeforeUnload);
+            tracker::send_on_before_unload(generation);
         }
     });
 }

@@ -42,11 +42,21 @@ pub enum Tracked {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BeingEnded;
 
+/// A manual end in flight. It is recorded before the request is issued (`handle` is `None`
+/// until the promise exists), so there is no moment when the id is neither armed nor ending.
+#[derive(Debug)]
+struct Ending<P> {
+    id: CallId,
+    handle: Option<P>,
+    /// Cleared by `untrack`: the app said the call is over, so a failure must not re-arm it.
+    may_rearm: bool,
+}
+
 /// The registry. `P` is the handle of an in-flight manual end.
 #[derive(Debug)]
 pub struct Registry<P> {
     armed: Vec<Armed>,
-    ending: Vec<(CallId, P)>,
+    ending: Vec<Ending<P>>,
 }
 
 impl<P> Default for Registry<P> {
@@ -62,7 +72,7 @@ impl<P> Registry<P> {
     /// Arm a call, or replace an armed one (its old entry is returned, so that the caller
     /// can cancel what it held).
     pub fn track(&mut self, call: Armed) -> Result<(Tracked, Option<Armed>), BeingEnded> {
-        if self.ending(&call.id).is_some() {
+        if self.is_ending(&call.id) {
             return Err(BeingEnded);
         }
         match self.armed.iter_mut().find(|armed| armed.id == call.id) {
@@ -109,27 +119,60 @@ impl<P> Registry<P> {
         !self.armed.is_empty()
     }
 
-    /// The in-flight manual end of an id, if any.
+    /// Whether a manual end of `id` is in flight (or being issued).
+    pub fn is_ending(&self, id: &CallId) -> bool {
+        self.ending.iter().any(|ending| &ending.id == id)
+    }
+
+    /// The promise of the in-flight manual end of `id`, once it exists.
     pub fn ending(&self, id: &CallId) -> Option<&P> {
         self.ending
             .iter()
-            .find(|(ending, _)| ending == id)
-            .map(|(_, handle)| handle)
+            .find(|ending| &ending.id == id)
+            .and_then(|ending| ending.handle.as_ref())
     }
 
-    /// Record that a manual end of `id` is in flight. The caller has disarmed it first.
-    pub fn begin_ending(&mut self, id: CallId, handle: P) {
-        self.ending.retain(|(ending, _)| ending != &id);
-        self.ending.push((id, handle));
+    /// Record that a manual end of `id` is starting. The caller has disarmed it first.
+    pub fn begin_ending(&mut self, id: CallId) {
+        self.ending.retain(|ending| ending.id != id);
+        self.ending.push(Ending {
+            id,
+            handle: None,
+            may_rearm: true,
+        });
+    }
+
+    /// Attach the promise of the manual end of `id`.
+    pub fn set_ending_handle(&mut self, id: &CallId, handle: P) {
+        if let Some(ending) = self.ending.iter_mut().find(|ending| &ending.id == id) {
+            ending.handle = Some(handle);
+        }
+    }
+
+    /// The app untracked an id while its manual end is in flight: never re-arm it.
+    /// Whether such an end was in flight.
+    pub fn forbid_rearm(&mut self, id: &CallId) -> bool {
+        match self.ending.iter_mut().find(|ending| &ending.id == id) {
+            Some(ending) => {
+                ending.may_rearm = false;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The manual end of `id` settled. With `rearm`, the end may not have reached the API,
-    /// so the call is armed again for page-leave — unless the app tracked it anew meanwhile.
-    /// Returns whether it was re-armed.
+    /// so the call is armed again for page-leave — unless the app tracked it anew or
+    /// untracked it meanwhile. Returns whether it was re-armed.
     pub fn finish_ending(&mut self, id: &CallId, rearm: Option<Armed>) -> bool {
-        self.ending.retain(|(ending, _)| ending != id);
+        let may_rearm = self
+            .ending
+            .iter()
+            .find(|ending| &ending.id == id)
+            .is_some_and(|ending| ending.may_rearm);
+        self.ending.retain(|ending| &ending.id != id);
         match rearm {
-            Some(call) if !self.armed.iter().any(|armed| &armed.id == id) => {
+            Some(call) if may_rearm && !self.armed.iter().any(|armed| &armed.id == id) => {
                 self.armed.push(call);
                 true
             }
@@ -188,7 +231,15 @@ mod tests {
         let mut reg = Registry::<u32>::default();
         reg.track(call("a", "t")).unwrap();
         let armed = reg.disarm(&cid("a")).unwrap();
-        reg.begin_ending(armed.id.clone(), 7);
+        reg.begin_ending(armed.id.clone());
+        assert!(reg.is_ending(&cid("a")));
+        assert_eq!(
+            reg.ending(&cid("a")),
+            None,
+            "no promise yet, but already ending"
+        );
+        assert_eq!(reg.track(call("a", "t")), Err(BeingEnded));
+        reg.set_ending_handle(&cid("a"), 7);
         assert_eq!(reg.ending(&cid("a")), Some(&7));
         assert_eq!(reg.track(call("a", "t")), Err(BeingEnded));
         assert!(reg.drain_armed().is_empty(), "page leave must not resend");
@@ -202,11 +253,23 @@ mod tests {
         let mut reg = Registry::<u32>::default();
         reg.track(call("a", "old")).unwrap();
         let armed = reg.disarm(&cid("a")).unwrap();
-        reg.begin_ending(armed.id.clone(), 1);
+        reg.begin_ending(armed.id.clone());
         reg.finish_ending(&cid("a"), None);
         reg.track(call("a", "new")).unwrap();
         assert!(!reg.finish_ending(&cid("a"), Some(armed)));
         assert_eq!(reg.drain_armed(), vec![call("a", "new")]);
+    }
+
+    #[test]
+    fn untrack_during_an_end_forbids_rearming() {
+        let mut reg = Registry::<u32>::default();
+        reg.track(call("a", "t")).unwrap();
+        let armed = reg.disarm(&cid("a")).unwrap();
+        reg.begin_ending(armed.id.clone());
+        assert!(reg.forbid_rearm(&cid("a")));
+        assert!(!reg.finish_ending(&cid("a"), Some(armed)));
+        assert!(!reg.has_armed());
+        assert!(!reg.forbid_rearm(&cid("a")), "nothing in flight any more");
     }
 
     #[derive(Clone, Debug)]
@@ -254,14 +317,16 @@ mod tests {
                         let id = format!("c{i}");
                         let was = reg.armed_ids().any(|a| a.as_str() == id);
                         prop_assert_eq!(reg.disarm(&cid(&id)).is_some(), was);
+                        reg.forbid_rearm(&cid(&id));
                     }
                     Op::EndStart(i) => {
                         let id = format!("c{i}");
-                        if reg.ending(&cid(&id)).is_none() {
+                        if !reg.is_ending(&cid(&id)) {
                             if let Some(armed) = reg.disarm(&cid(&id)) {
                                 prop_assert_eq!(Some(armed.token.bearer()), latest_token.get(&id).map(|t| format!("Bearer {t}")));
                                 *delivered.entry(id.clone()).or_default() += 1;
-                                reg.begin_ending(armed.id.clone(), i);
+                                reg.begin_ending(armed.id.clone());
+                                reg.set_ending_handle(&armed.id, i);
                                 in_flight.insert(id, armed);
                             }
                         }

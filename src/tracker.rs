@@ -1,9 +1,11 @@
 //! The tracked-call state of this page: configuration, the registry, and the page-leave
 //! listeners, which exist exactly while the registry has armed calls.
 //!
-//! All state is in one thread-local `RefCell`. Every access uses `try_borrow_mut` and no JS
-//! is called while it is borrowed, except `add/removeEventListener` (which cannot call back
-//! into us), so a re-entrant call from an instrumented `fetch` can never panic.
+//! All state is in one thread-local `RefCell`. Every access uses `try_borrow_mut`; the only JS
+//! called while it is borrowed is `add/removeEventListener` and `AbortController.abort`, with
+//! errors caught, and a re-entrant call (an instrumented `fetch`, an `abort` listener) gets a
+//! typed error instead of a panic. `fetch`, `fetchLater`, console and app listeners run
+//! outside the borrow.
 
 use std::cell::RefCell;
 
@@ -15,7 +17,7 @@ use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
 use crate::lifecycle::{EventListener, PageLeaveListeners};
 use crate::options::Config;
-use crate::registry::{Armed, BeingEnded, Registry, Tracked};
+use crate::registry::{Armed, BeingEnded, Registry};
 use crate::transport::{self, Deferred};
 
 #[derive(Default)]
@@ -30,6 +32,21 @@ struct State {
     ended_while_cached: Vec<String>,
     /// Exists while `ended_while_cached` is not empty.
     pageshow: Option<EventListener>,
+    /// Counts `pagehide`s. A `beforeunload` check scheduled before one of them is stale: the
+    /// page was left (or cached and restored) since, and its calls are not that leave's.
+    leaves: u32,
+}
+
+/// The current leave generation, for a deferred `beforeunload` check to compare later.
+pub fn leave_generation() -> u32 {
+    with_state(|state| Ok(state.leaves)).unwrap_or(0)
+}
+
+/// `beforeunload`'s deferred send: only if no `pagehide` happened since it was scheduled.
+pub fn send_on_before_unload(generation: u32) {
+    if leave_generation() == generation {
+        send_all_on_leave(Leave::BeforeUnload);
+    }
 }
 
 thread_local! {
@@ -47,11 +64,12 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> Result<R, Failure>) -> Result<R, 
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn(message: &str);
+    // `catch`: a host page may make console methods throw; that must not unwind through wasm.
+    #[wasm_bindgen(catch, js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str) -> Result<(), JsValue>;
 
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(message: &str, error: &JsValue);
+    #[wasm_bindgen(catch, js_namespace = console, js_name = error)]
+    fn console_error(message: &str, error: &JsValue) -> Result<(), JsValue>;
 }
 
 impl State {
@@ -82,8 +100,13 @@ fn no_window() -> Failure {
 /// Replace the configuration (already validated as a whole).
 pub fn configure(config: Config) -> Result<(), Failure> {
     with_state(|state| {
-        state.config = config;
-        state.sync_listeners()
+        let previous = core::mem::replace(&mut state.config, config);
+        if let Err(failure) = state.sync_listeners() {
+            state.config = previous;
+            let _ = state.sync_listeners();
+            return Err(failure);
+        }
+        Ok(())
     })
 }
 
@@ -97,16 +120,12 @@ pub fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(
     if web_sys::window().is_none() {
         return Err(no_window());
     }
-    let (mut armed, use_deferred) = with_state(|state| {
-        if state.registry.ending(&id).is_some() {
+    let (mut armed, use_deferred, warn) = with_state(|state| {
+        if state.registry.is_ending(&id) {
             return Err(being_ended());
         }
-        if token.looks_like_api_key() && !state.warned_api_key {
-            state.warned_api_key = true;
-            console_warn(
-                "voice-end-call: the endToken looks like an account API key (vk_…). Never ship an API key to browsers: pass the call-scoped end_token from connection-details instead.",
-            );
-        }
+        let warn = token.looks_like_api_key() && !state.warned_api_key;
+        state.warned_api_key |= warn;
         let url = base_url
             .as_ref()
             .unwrap_or(&state.config.base_url)
@@ -117,25 +136,32 @@ pub fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(
             url,
             deferred: None,
         };
-        Ok((armed, state.config.deferred))
+        Ok((armed, state.config.deferred, warn))
     })?;
+    if warn {
+        let _ = console_warn(
+            "voice-end-call: the endToken looks like an account API key (vk_…). Never ship an API key to browsers: pass the call-scoped end_token from connection-details instead.",
+        );
+    }
     // Outside the borrow: fetchLater is a JS call like fetch.
     if use_deferred {
         armed.deferred = transport::arm_deferred(&armed);
     }
     let deferred = armed.deferred.clone();
     let registered = with_state(|state| {
-        let (outcome, replaced) = state
+        let (_, replaced) = state
             .registry
             .track(armed)
             .map_err(|BeingEnded| being_ended())?;
-        cancel_deferred(replaced.as_ref());
         if let Err(failure) = state.sync_listeners() {
-            if outcome == Tracked::Added {
-                cancel_deferred(state.registry.disarm(&id).as_ref());
+            // Undo: the previous tracking (if any) stays as it was.
+            let _ = state.registry.disarm(&id);
+            if let Some(previous) = replaced {
+                let _ = state.registry.track(previous);
             }
             return Err(failure);
         }
+        cancel_deferred(replaced.as_ref());
         Ok(())
     });
     if registered.is_err() {
@@ -165,8 +191,10 @@ pub fn untrack(id: &CallId) -> Result<bool, Failure> {
     with_state(|state| {
         let armed = state.registry.disarm(id);
         cancel_deferred(armed.as_ref());
-        state.sync_listeners()?;
-        Ok(armed.is_some())
+        // An end in flight for it must not re-arm it if it fails: the app says it is over.
+        let was_ending = state.registry.forbid_rearm(id);
+        let _ = state.sync_listeners(); // only removes listeners here; cannot lose a call
+        Ok(armed.is_some() || was_ending)
     })
 }
 
@@ -197,6 +225,12 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
         if let Some(in_flight) = state.registry.ending(&id) {
             return Ok(Err(in_flight.clone()));
         }
+        if state.registry.is_ending(&id) {
+            // Only reachable re-entrantly, from an instrumented fetch issuing this very end.
+            return Err(Failure::config(
+                "endCall: this call's end is being issued right now; call again once it returns",
+            ));
+        }
         let armed = state.registry.disarm(&id);
         // Withdraw the deferred request before anything else: the manual end replaces it.
         cancel_deferred(armed.as_ref());
@@ -216,7 +250,10 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
                 ))
             }
         };
-        state.sync_listeners()?;
+        // From here on the id is "ending" (before the request exists), never armed and
+        // ending at once, and never neither: no path can send it twice or drop it.
+        state.registry.begin_ending(id.clone());
+        let _ = state.sync_listeners(); // only ever removes listeners here
         let timeout_ms = overrides.timeout_ms.unwrap_or(state.config.timeout_ms);
         Ok(Ok((
             Armed {
@@ -257,7 +294,7 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
         outcome.map_err(Failure::into_js)
     });
     with_state(|state| {
-        state.registry.begin_ending(call.id, promise.clone());
+        state.registry.set_ending_handle(&call.id, promise.clone());
         Ok(())
     })?;
     Ok(promise)
@@ -302,6 +339,9 @@ pub enum Leave {
 /// timeout is the backstop).
 pub fn send_all_on_leave(leave: Leave) {
     let calls = match with_state(|state| {
+        if leave != Leave::BeforeUnload {
+            state.leaves = state.leaves.wrapping_add(1);
+        }
         let calls = match leave {
             Leave::BeforeUnload => state
                 .registry
@@ -378,7 +418,8 @@ pub fn on_ended(listener: js_sys::Function) -> Result<JsValue, Failure> {
         state.ended_listeners.push(listener.clone());
         Ok(())
     })?;
-    let unsubscribe = Closure::once_into_js(move || {
+    // FnMut, not once: calling unsubscribe twice is harmless, as `() => void` promises.
+    let unsubscribe = Closure::<dyn FnMut()>::new(move || {
         let _ = with_state(|state| {
             if let Some(at) = state.ended_listeners.iter().position(|l| l == &listener) {
                 state.ended_listeners.remove(at);
@@ -386,7 +427,7 @@ pub fn on_ended(listener: js_sys::Function) -> Result<JsValue, Failure> {
             Ok(())
         });
     });
-    Ok(unsubscribe)
+    Ok(unsubscribe.into_js_value())
 }
 
 /// Tell every `onCallEnded` subscriber, outside the state borrow. A throwing subscriber is
@@ -404,7 +445,7 @@ fn emit_ended(call_id: &str, via: &str, response: &JsValue) {
     }
     for listener in &listeners {
         if let Err(error) = listener.call1(&JsValue::NULL, &event) {
-            console_error("voice-end-call: an onCallEnded listener threw", &error);
+            let _ = console_error("voice-end-call: an onCallEnded listener threw", &error);
         }
     }
 }

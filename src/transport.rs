@@ -26,8 +26,9 @@ use crate::timer::Timer;
 extern "C" {
     // The global `fetch`, looked up at call time (so it works in windows and workers, and an
     // app's fetch instrumentation sees the request like any other).
+    // Typed loosely: an app's fetch wrapper may return something that is not a Promise.
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
 
 }
 
@@ -53,7 +54,9 @@ pub fn send(call: &Armed, signal: Option<&AbortSignal>) -> Result<Promise, JsVal
     let init = request_init(call, signal)?;
     // Outlives the page: the reason this library exists.
     Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
-    global_fetch(&call.url, &init)
+    let returned = global_fetch(&call.url, &init)?;
+    // A real Promise passes through unchanged; anything else is adopted by one.
+    Ok(Promise::resolve(&returned))
 }
 
 /// An end request held by the browser (`fetchLater`), sent by the browser itself when the

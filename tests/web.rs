@@ -9,6 +9,7 @@
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -69,6 +70,29 @@ export function replaceFetchLater(mode) {
   else globalThis.fetchLater = () => { throw new DOMException('quota', 'QuotaExceededError'); };
 }
 export function restoreFetchLater() { globalThis.fetchLater = savedLater; }
+
+let savedFetch, savedWarn;
+// A host page's fetch wrapper: calls `inside(url)` synchronously, and returns `returns`.
+export function wrapFetch(inside, returnsPromise) {
+  savedFetch = globalThis.fetch;
+  globalThis.fetch = function (url, init) {
+    inside(String(url));
+    const real = savedFetch.call(globalThis, url, init);
+    return returnsPromise ? real : undefined;
+  };
+}
+export function unwrapFetch() { globalThis.fetch = savedFetch; }
+export function throwingConsoleWarn(on) {
+  if (on) { savedWarn = console.warn; console.warn = () => { throw new Error('no warnings here'); }; }
+  else console.warn = savedWarn;
+}
+export async function addFault(base, callId, status) {
+  await fetch(base + '/__standin/fault', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ callId, status, times: 1 }),
+  });
+}
 
 const active = new Map();
 let counting = false;
@@ -139,6 +163,14 @@ extern "C" {
     fn replace_fetch_later(mode: &str);
     #[wasm_bindgen(js_name = restoreFetchLater)]
     fn restore_fetch_later();
+    #[wasm_bindgen(js_name = wrapFetch)]
+    fn wrap_fetch(inside: &js_sys::Function, returns_promise: bool);
+    #[wasm_bindgen(js_name = unwrapFetch)]
+    fn unwrap_fetch();
+    #[wasm_bindgen(js_name = throwingConsoleWarn)]
+    fn throwing_console_warn(on: bool);
+    #[wasm_bindgen(js_name = addFault)]
+    fn add_fault(base: &str, call_id: &str, status: u16) -> Promise;
     #[wasm_bindgen(js_name = countListeners)]
     fn count_listeners();
     #[wasm_bindgen(js_name = listenerCount)]
@@ -675,4 +707,108 @@ async fn without_fetch_later_or_when_arming_fails_pagehide_sends_by_keepalive() 
         assert_eq!(get(&get(&sent.get(0), "init"), "keepalive"), JsValue::TRUE);
         assert_eq!(settled_records(&call.id, 1).await.length(), 1, "{mode}");
     }
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_console_warn_does_not_wedge_the_library() {
+    use_standin(true);
+    throwing_console_warn(true);
+    let object = Object::new();
+    Reflect::set(&object, &"callId".into(), &"call_warned".into()).unwrap();
+    Reflect::set(
+        &object,
+        &"endToken".into(),
+        &"vk_looks_like_an_api_key".into(),
+    )
+    .unwrap();
+    let tracked = track_call(object.into());
+    throwing_console_warn(false);
+    assert!(tracked.is_ok(), "the warning failed, tracking did not");
+    assert!(untrack_call("call_warned".into()).unwrap());
+    let call = mint().await;
+    track(&call);
+    dispatch("pagehide");
+    assert_eq!(
+        settled_records(&call.id, 1).await.length(),
+        1,
+        "still sends"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn untrack_during_an_end_in_flight_prevents_rearming_after_a_failure() {
+    use_standin(true);
+    for untrack_first in [false, true] {
+        let call = mint().await;
+        JsFuture::from(add_fault(standin(), &call.id, 503))
+            .await
+            .unwrap();
+        track(&call);
+        let pending = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+        if untrack_first {
+            assert!(
+                untrack_call(call.id.clone().into()).unwrap(),
+                "an end was in flight"
+            );
+        }
+        let error = JsFuture::from(pending).await.unwrap_err();
+        assert_eq!(kind_of(&error), "http");
+        let tracked = tracked_calls().unwrap();
+        if untrack_first {
+            assert_eq!(tracked.length(), 0, "the app said it is over");
+        } else {
+            assert_eq!(tracked.length(), 1, "503: re-armed for page leave");
+            assert!(untrack_call(call.id.clone().into()).unwrap());
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_wrapper_that_returns_no_promise_loses_no_call() {
+    use_standin(true);
+    let (a, b) = (mint().await, mint().await);
+    track(&a);
+    track(&b);
+    wrap_fetch(&js_sys::Function::new_no_args(""), false);
+    dispatch("pagehide");
+    unwrap_fetch();
+    assert_eq!(settled_records(&a.id, 1).await.length(), 1);
+    assert_eq!(settled_records(&b.id, 1).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_reentrant_fetch_cannot_arm_an_id_that_is_being_ended() {
+    use_standin(true);
+    let call = mint().await;
+    track(&call);
+    let attempts = js_sys::Array::new();
+    let id = call.id.clone();
+    let token = call.token.clone();
+    let recorder = attempts.clone();
+    let inside = Closure::<dyn FnMut(String)>::new(move |_url: String| {
+        let object = Object::new();
+        Reflect::set(&object, &"callId".into(), &id.clone().into()).unwrap();
+        Reflect::set(&object, &"endToken".into(), &token.clone().into()).unwrap();
+        recorder.push(
+            &track_call(object.into())
+                .map(JsValue::from)
+                .unwrap_or_else(|e| e),
+        );
+    });
+    wrap_fetch(inside.as_ref().unchecked_ref(), true);
+    let pending = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+    unwrap_fetch();
+    JsFuture::from(pending).await.unwrap();
+    assert_eq!(attempts.length(), 1);
+    assert_eq!(
+        kind_of(&attempts.get(0)),
+        "config",
+        "re-tracking mid-end is refused"
+    );
+    dispatch("pagehide");
+    assert_eq!(
+        settled_records(&call.id, 1).await.length(),
+        1,
+        "exactly once"
+    );
 }
