@@ -1,10 +1,22 @@
 // The page the e2e tests drive. Query parameters:
-//   api=<stand-in base URL>  calls=<id>:<token>,...  beforeUnload=0  deferred=0  confirm=1 (a host
+//   api=<stand-in base URL>  calls=<id>:<token>,...  beforeUnload=0  deferred=0  spy=1  confirm=1 (a host
 //   "Leave page?" listener)  noinit=1 (do not call init)
 // Sets window.ready once everything is tracked; exposes the package as window.lib.
 import init, * as lib from '/dist/index.js';
 
 const query = new URLSearchParams(location.search);
+
+// spy=1: record each end request's init.keepalive in localStorage (synchronous, survives the
+// page), so a test can check keepalive directly — in Firefox a non-keepalive fetch may also
+// survive a navigation, so delivery alone proves nothing there.
+if (query.has('spy')) {
+  const original = window.fetch;
+  window.fetch = function (url, init) {
+    const id = decodeURIComponent(String(url).split('/calls/')[1]?.split('/')[0] ?? '');
+    localStorage.setItem(`spy:${id}`, JSON.stringify({ keepalive: init?.keepalive === true }));
+    return original.call(this, url, init);
+  };
+}
 window.lib = lib;
 window.init = init;
 

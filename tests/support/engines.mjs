@@ -1,0 +1,243 @@
+// One interface over the three engines we can drive headless on Debian, so the e2e scenarios
+// exist once: Chromium (playwright-core), Firefox ESR (puppeteer-core over WebDriver BiDi) and
+// WebKitGTK (WebKitWebDriver + MiniBrowser under Xvfb, via selenium-webdriver).
+//
+//   const browser = await ENGINES.firefox.launch();
+//   const tab = await browser.open(url);           // a new tab in the shared profile
+//   await tab.evaluate((x) => ..., arg);           // runs in the page
+//   await tab.close({ beforeUnload: true });       // where `can.beforeUnloadClose`
+//   const { tab, closeContext } = await browser.openInNewContext(url);   // `can.contextClose`
+//   await browser.close();
+//
+// `can` lists what the engine's driver supports; scenarios that need something else are not
+// run for that engine (WebDriver classic has no "close running beforeunload", no contexts, no
+// dialog events for beforeunload).
+import { spawn } from 'node:child_process';
+import puppeteer from 'puppeteer-core';
+import { Builder } from 'selenium-webdriver';
+import { launchChromium } from './chromium.mjs';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+// ---- Chromium (playwright-core) and Firefox (puppeteer-core): page-object drivers -------
+
+function pageTab(page, { beforeUnloadOption }) {
+  return {
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    waitReady: () => page.waitForFunction(() => window.ready === true, { timeout: 15000 }),
+    navigate: (url) => page.goto(url),
+    reload: () => page.reload(),
+    click: (selector) => page.click(selector),
+    isClosed: () => page.isClosed(),
+    async close({ beforeUnload = false } = {}) {
+      if (!beforeUnload) return page.close();
+      const closed = new Promise((resolve) => page.once('close', resolve));
+      await page.close({ [beforeUnloadOption]: true });
+      await closed;
+    },
+    /** Ask to close, running beforeunload; does not wait (the user may stay). */
+    requestClose: () => page.close({ [beforeUnloadOption]: true }),
+    /** Answer the next beforeunload dialog; resolves once answered. */
+    answerNextDialog(accept) {
+      return new Promise((resolve) =>
+        page.once('dialog', async (dialog) => {
+          await (accept ? dialog.accept() : dialog.dismiss());
+          resolve(dialog.type());
+        }),
+      );
+    },
+  };
+}
+
+const chromium = {
+  name: 'chromium',
+  can: { beforeUnloadClose: true, contextClose: true, dialogs: true, sessionClose: true },
+  async launch() {
+    const browser = await launchChromium();
+    const shared = await browser.newContext();
+    const open = async (context, url) => {
+      const page = await context.newPage();
+      await page.goto(url);
+      return pageTab(page, { beforeUnloadOption: 'runBeforeUnload' });
+    };
+    return {
+      version: browser.version(),
+      open: (url) => open(shared, url),
+      async openInNewContext(url) {
+        const context = await browser.newContext();
+        return { tab: await open(context, url), closeContext: () => context.close() };
+      },
+      close: () => browser.close(),
+    };
+  },
+};
+
+const firefox = {
+  name: 'firefox',
+  can: { beforeUnloadClose: true, contextClose: true, dialogs: true, sessionClose: true },
+  async launch() {
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
+      headless: true,
+    });
+    const open = async (context, url) => {
+      const page = await context.newPage();
+      await page.goto(url);
+      return pageTab(page, { beforeUnloadOption: 'runBeforeUnload' });
+    };
+    return {
+      version: await browser.version(),
+      open: (url) => open(browser.defaultBrowserContext(), url),
+      async openInNewContext(url) {
+        const context = await browser.createBrowserContext();
+        return { tab: await open(context, url), closeContext: () => context.close() };
+      },
+      close: () => browser.close(),
+    };
+  },
+};
+
+// ---- WebKit (WebDriver classic) ---------------------------------------------------------
+
+const MINIBROWSER = process.env.MINIBROWSER_PATH || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+async function startWebKitDriver() {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // Its own process group, so that stopping it also stops Xvfb and the browsers.
+  const child = spawn('xvfb-run', ['-a', 'WebKitWebDriver', `--port=${port}`], { stdio: 'ignore', detached: true });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(() => fetch(`${url}/status`).then((r) => r.ok, () => false), 15000, 'WebKitWebDriver');
+  return { url, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch {} } };
+}
+
+async function webKitSession(driverUrl) {
+  const capabilities = {
+    browserName: 'MiniBrowser',
+    'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+  };
+  // Session creation hangs forever without a display: give it a limit.
+  return Promise.race([
+    new Builder().usingServer(driverUrl).withCapabilities(capabilities).build(),
+    sleep(30000).then(() => Promise.reject(new Error('WebKit session creation timed out'))),
+  ]);
+}
+
+function webDriverTab(session, handle, home, { onClose } = {}) {
+  let closed = false;
+  const focus = () => session.switchTo().window(handle);
+  return {
+    async evaluate(fn, arg) {
+      await focus();
+      return session.executeAsyncScript(
+        `const done = arguments[arguments.length - 1];
+         Promise.resolve((${fn.toString()})(arguments[0])).then(done, (e) => done({ __error: String(e) }));`,
+        arg,
+      );
+    },
+    async waitReady() {
+      await focus();
+      await waitFor(() => session.executeScript('return window.ready === true'), 15000, 'page ready');
+    },
+    async navigate(url) {
+      await focus();
+      await session.get(url);
+    },
+    async reload() {
+      await focus();
+      await session.navigate().refresh();
+    },
+    async click(selector) {
+      await focus();
+      await session.executeScript(`document.querySelector(${JSON.stringify(selector)}).click()`);
+    },
+    isClosed: () => closed,
+    async close() {
+      await focus();
+      await session.close();
+      closed = true;
+      await session.switchTo().window(home);
+      onClose?.();
+    },
+  };
+}
+
+const webkit = {
+  name: 'webkit',
+  // WebDriver classic: no close running beforeunload, no contexts, no beforeunload dialogs.
+  // "Closing the browser session" (quit) is this engine's whole-browser close.
+  can: { beforeUnloadClose: false, contextClose: false, dialogs: false, sessionClose: true },
+  async launch() {
+    const driver = await startWebKitDriver();
+    const session = await webKitSession(driver.url);
+    // The first window stays open as "home", so closing a test tab never ends the session.
+    const home = await session.getWindowHandle();
+    let queue = Promise.resolve(); // WebDriver runs one command at a time: serialize tabs
+    const serialized = (fn) => {
+      const run = queue.then(fn, fn);
+      queue = run.catch(() => {});
+      return run;
+    };
+    const browser = {
+      version: 'WebKitGTK (MiniBrowser)',
+      open: (url) =>
+        serialized(async () => {
+          await session.switchTo().window(home);
+          await session.switchTo().newWindow('tab');
+          const handle = await session.getWindowHandle();
+          await session.get(url);
+          const tab = webDriverTab(session, handle, home);
+          // Serialize every later command of this tab too.
+          return Object.fromEntries(Object.entries(tab).map(([k, f]) => [k, k === 'isClosed' ? f : (...a) => serialized(() => f(...a))]));
+        }),
+      /** A whole new browser (its own driver: one session per driver) with one tab;
+       *  quit() closes the browser session. */
+      async openInNewSession(url) {
+        const ownDriver = await startWebKitDriver();
+        try {
+          const own = await webKitSession(ownDriver.url);
+          await own.get(url);
+          const tab = webDriverTab(own, await own.getWindowHandle(), null);
+          return {
+            tab,
+            async quit() {
+              try {
+                await own.quit();
+              } finally {
+                ownDriver.stop();
+              }
+            },
+          };
+        } catch (error) {
+          ownDriver.stop();
+          throw error;
+        }
+      },
+      async close() {
+        await session.quit().catch(() => {});
+        driver.stop();
+      },
+    };
+    return browser;
+  },
+};
+
+export const ENGINES = { chromium, firefox, webkit };
+
+/** Engines selected by E2E_ENGINES (comma-separated), default all three. */
+export function selectedEngines() {
+  const names = (process.env.E2E_ENGINES || 'chromium,firefox,webkit').split(',').map((s) => s.trim());
+  return names.map((name) => {
+    if (!ENGINES[name]) throw new Error(`unknown engine ${name} in E2E_ENGINES`);
+    return ENGINES[name];
+  });
+}
