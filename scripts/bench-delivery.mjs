@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { startStandin } from '../tests/support/standin.mjs';
 import { startStaticServer } from '../tests/support/static-server.mjs';
 import { ENGINES } from '../tests/support/engines.mjs';
+import { pool } from './lib/pool.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SETTLE_MS = 1500;
@@ -43,18 +44,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // time: several closing at once loads the machine and changes the race being measured.
 const TAB_CONCURRENCY = { chromium: 4, firefox: 2, webkit: 1 };
 
-async function pool(n, limit, task) {
-  const results = new Array(n);
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-  return results;
-}
 const median = (values) => {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);

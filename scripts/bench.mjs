@@ -27,6 +27,7 @@ import { minify } from 'terser';
 import { startStandin } from '../tests/support/standin.mjs';
 import { startStaticServer } from '../tests/support/static-server.mjs';
 import { launchChromium, CHROMIUM_PATH } from '../tests/support/chromium.mjs';
+import { pool } from './lib/pool.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST_SOURCE = path.join(ROOT, 'dist');
@@ -117,19 +118,6 @@ function mdTable(headers, rows) {
   ].join('\n');
 }
 
-/** Run `task(i)` for i < n with at most `limit` in flight. */
-async function pool(n, limit, task) {
-  const results = new Array(n);
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-  return results;
-}
 
 // ---- cleanup: every server and browser goes, whatever happens -----------------------
 

@@ -98,13 +98,8 @@ fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Fail
                     overrides.base_url = Some(options::parse_base_url(&value, "options.baseUrl")?)
                 }
                 "timeoutMs" => {
-                    let ms = value.as_f64().ok_or_else(|| {
-                        config_error("options.timeoutMs", "must be a number of milliseconds")
-                    })?;
-                    overrides.timeout_ms = Some(
-                        options::timeout_from_number(ms)
-                            .map_err(|why| config_error("options.timeoutMs", why))?,
-                    );
+                    overrides.timeout_ms =
+                        Some(options::parse_timeout(&value, "options.timeoutMs")?)
                 }
                 _ => {
                     let mut message = String::from("endCall(callId, options): unknown option \"");

@@ -72,29 +72,15 @@ pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
                 next.timeout_ms = if value.is_undefined() {
                     defaults.timeout_ms
                 } else {
-                    let ms = value.as_f64().ok_or_else(|| {
-                        config_error("options.timeoutMs", "must be a number of milliseconds")
-                    })?;
-                    timeout_from_number(ms).map_err(|why| config_error("options.timeoutMs", why))?
+                    parse_timeout(&value, "options.timeoutMs")?
                 }
             }
             "beforeUnload" => {
-                next.before_unload = if value.is_undefined() {
-                    defaults.before_unload
-                } else {
-                    value
-                        .as_bool()
-                        .ok_or_else(|| config_error("options.beforeUnload", "must be a boolean"))?
-                }
+                next.before_unload =
+                    bool_option(&value, defaults.before_unload, "options.beforeUnload")?
             }
             "deferred" => {
-                next.deferred = if value.is_undefined() {
-                    defaults.deferred
-                } else {
-                    value
-                        .as_bool()
-                        .ok_or_else(|| config_error("options.deferred", "must be a boolean"))?
-                }
+                next.deferred = bool_option(&value, defaults.deferred, "options.deferred")?
             }
             _ => {
                 let mut message = String::from("configure(options): unknown option \"");
@@ -105,6 +91,24 @@ pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
         }
     }
     Ok(next)
+}
+
+/// A boolean option; `undefined` means its default.
+fn bool_option(value: &JsValue, default: bool, path: &str) -> Result<bool, Failure> {
+    if value.is_undefined() {
+        return Ok(default);
+    }
+    value
+        .as_bool()
+        .ok_or_else(|| config_error(path, "must be a boolean"))
+}
+
+/// A timeout option in milliseconds (see [`timeout_from_number`]).
+pub fn parse_timeout(value: &JsValue, path: &str) -> Result<u32, Failure> {
+    let ms = value
+        .as_f64()
+        .ok_or_else(|| config_error(path, "must be a number of milliseconds"))?;
+    timeout_from_number(ms).map_err(|why| config_error(path, why))
 }
 
 /// `options.X must ...` as a `config` failure.
