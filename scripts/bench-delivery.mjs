@@ -12,10 +12,10 @@
 // delivers at least half (10/20 at N=20; the plain fetchLater snippet's figure was 13/20).
 //
 // Usage: node scripts/bench-delivery.mjs [--n 20] [--engines chromium,firefox,webkit]
-//                                        [--with-delay]
+//                                        [--with-delay] [--scenarios reload --merge]
 // Writes bench-results/delivery.{json,md}; the README's browser-support table is generated
 // from the JSON by scripts/support-table.mjs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStandin } from '../tests/support/standin.mjs';
@@ -34,6 +34,9 @@ function option(name, fallback) {
 const N = Number(option('--n', '20'));
 const ENGINE_NAMES = option('--engines', 'chromium,firefox,webkit').split(',');
 const WITH_DELAY = process.argv.includes('--with-delay');
+// --scenarios a,b: only those; --merge: replace just their cells in the existing results.
+const ONLY = option('--scenarios', null)?.split(',');
+const MERGE = process.argv.includes('--merge');
 if (!Number.isInteger(N) || N < 1 || ENGINE_NAMES.some((name) => !ENGINES[name])) {
   console.error('usage: node scripts/bench-delivery.mjs [--n 20] [--engines chromium,firefox,webkit] [--with-delay]');
   process.exit(2);
@@ -102,6 +105,7 @@ async function main() {
       try {
         for (const scenario of SCENARIOS) {
           if (scenario.needs && !engine.can[scenario.needs]) continue;
+          if (ONLY && !ONLY.includes(scenario.name)) continue;
           const delays = scenario.teardown ? (WITH_DELAY ? [0, DELAY_MS] : [0]) : [DELAY_MS];
           for (const delay of delays) {
             standin.state.configure({ preflightDelayMs: delay });
@@ -168,6 +172,15 @@ async function main() {
   }
 
   const measuredAt = new Date().toISOString();
+  const resultsFile = path.join(ROOT, 'bench-results', 'delivery.json');
+  if (MERGE && existsSync(resultsFile)) {
+    const previous = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    const replaced = (c) => ENGINE_NAMES.includes(c.engine) && (!ONLY || ONLY.includes(c.scenario));
+    const order = SCENARIOS.map((sc) => sc.name);
+    cells.splice(0, 0, ...previous.cells.filter((c) => !replaced(c)));
+    cells.sort((a, b) => Object.keys({ ...previous.versions, ...versions }).indexOf(a.engine) - Object.keys({ ...previous.versions, ...versions }).indexOf(b.engine) || order.indexOf(a.scenario) - order.indexOf(b.scenario));
+    Object.assign(versions, { ...previous.versions, ...versions });
+  }
   const result = { measuredAt, n: N, versions, preflightDelayMs: DELAY_MS, cells };
   const lines = [
     `# Delivery benchmark — ${measuredAt}`,

@@ -29,6 +29,10 @@ if (!query.has('noinit')) {
   });
   for (const pair of (query.get('calls') || '').split(',').filter(Boolean)) {
     const [callId, endToken] = pair.split(':');
+    // Once per tab, like an app: a reloaded page must not re-arm the call its previous load
+    // ended (the query string is still there after a reload).
+    if (sessionStorage.getItem(`tracked:${callId}`)) continue;
+    sessionStorage.setItem(`tracked:${callId}`, '1');
     lib.trackCall({ callId, endToken });
   }
   if (query.has('confirm')) {
