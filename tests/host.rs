@@ -78,6 +78,7 @@ mod endpoint {
             "ftp://host",
             "https://",
             "https://user:pw@host",
+            "https://user@host/path",
             "https://host:99999",
             "https://host:",
             "https://host:12a",
@@ -167,7 +168,13 @@ mod endpoint {
             if let Ok(base) = BaseUrl::parse(&raw) {
                 let s = base.as_str();
                 prop_assert!(s.is_empty() || s.starts_with("https://") || s.starts_with("http://") || (s.starts_with('/') && !s.starts_with("//")));
-                prop_assert!(!s.contains(['?', '#', '@', ' ']));
+                prop_assert!(!s.contains(['?', '#', ' ']));
+                // No credentials in an absolute URL's authority (an '@' in a same-origin
+                // path such as "/@" is an ordinary path character).
+                if let Some(rest) = s.split_once("://").map(|(_, rest)| rest) {
+                    let authority = rest.split('/').next().unwrap_or("");
+                    prop_assert!(!authority.contains('@'), "credentials in {}", s);
+                }
             }
         }
 
