@@ -65,8 +65,18 @@ export interface Options {
    * Default `https://dev.voice.ai`. Applies to calls tracked after the change.
    */
   baseUrl?: string | undefined;
-  /** Time limit of a manual `endCall`, in ms. Default 10000. */
+  /**
+   * Time limit of a manual `endCall`, in ms, for all its attempts together; the request in
+   * flight is aborted when it runs out. Default 10000.
+   */
   timeoutMs?: number | undefined;
+  /**
+   * How many times a manual `endCall` is tried again after a network error, a 5xx or a 429
+   * (never after another 4xx), with jittered exponential backoff (250 ms, 500 ms, 1 s, … up
+   * to 4 s) or the API's `Retry-After`, as long as the wait fits in `timeoutMs`.
+   * A whole number from 0 to 10. Default 2.
+   */
+  retries?: number | undefined;
   /**
    * Also send on `beforeunload` when no listener cancels the leave (needed for reliable tab
    * close in Firefox). The listener exists only while calls are tracked. Default `true`.
@@ -78,6 +88,15 @@ export interface Options {
    * even if no page event gets to run. Withdrawn by `endCall`/`untrackCall`. Default `true`.
    */
   deferred?: boolean | undefined;
+  /**
+   * When the page is left offline (or `fetch` throws), keep the end in `localStorage`
+   * (key `voice-end-call:outbox:v1`: `{callId, endToken, baseUrl, time}`) and send it on the
+   * next `init()` on this origin, or when the page returns from the back/forward cache.
+   * Default `true`.
+   */
+  outbox?: boolean | undefined;
+  /** Outbox entries older than this many ms are dropped unsent. Default 86400000 (24 h). */
+  outboxTtlMs?: number | undefined;
 }
 
 /** A call to track, as your backend hands it to the browser. */
@@ -108,6 +127,8 @@ export interface EndCallOptions {
   baseUrl?: string;
   /** Overrides `Options.timeoutMs`. */
   timeoutMs?: number;
+  /** Overrides `Options.retries`. */
+  retries?: number;
 }
 
 /** What `init` accepts: the wasm file's URL, a Response, its bytes or a compiled module. */
@@ -145,20 +166,21 @@ export function untrackCall(callId: string): boolean;
 export function trackedCalls(): string[];
 
 /** How an ended call was sent. */
-export type EndedVia = 'manual' | 'beforeunload' | 'pagehide';
+export type EndedVia = 'manual' | 'beforeunload' | 'pagehide' | 'outbox';
 
 /** What `onCallEnded` listeners receive. */
 export interface CallEndedEvent {
   callId: string;
   via: EndedVia;
-  /** The API's answer, for `via: 'manual'`. */
+  /** The API's answer, for `via: 'manual'` and `'outbox'`. */
   response?: EndCallResponse;
 }
 
 /**
  * Subscribe to ended calls. Fired for `endCall` successes, for ends sent on an uncancelled
  * `beforeunload` (the page may stay, e.g. after a download link), and on `pageshow` with
- * `persisted` for the calls ended as the page entered the back/forward cache. A page that is
+ * `persisted` for the calls ended as the page entered the back/forward cache, and for ends
+ * sent from the outbox (`'outbox'`, shortly after `init()`). A page that is
  * destroyed is not told. Returns a function that unsubscribes. A throwing listener is logged
  * and does not affect others.
  */

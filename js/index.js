@@ -23,6 +23,9 @@ export default function init(moduleOrPath) {
     loading = initWasm(input).then(
       () => {
         ready = true;
+        // Ends earlier pages of this origin could not send (offline). One task later, so a
+        // configure() right after `await init()` applies to them. Never throws.
+        setTimeout(() => wasm.replayOutbox(), 0);
       },
       (cause) => {
         loading = undefined; // a failed load may be retried (e.g. after going online)

@@ -83,6 +83,7 @@ fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Fail
         token: None,
         base_url: None,
         timeout_ms: None,
+        retries: None,
     };
     if !options.is_undefined() && !options.is_null() {
         let object = plain_object(options, "endCall(callId, options): options")?;
@@ -101,10 +102,13 @@ fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Fail
                     overrides.timeout_ms =
                         Some(options::parse_timeout(&value, "options.timeoutMs")?)
                 }
+                "retries" => {
+                    overrides.retries = Some(options::parse_retries(&value, "options.retries")?)
+                }
                 _ => {
                     let mut message = String::from("endCall(callId, options): unknown option \"");
                     message.push_str(&options::truncate_for_message(&name));
-                    message.push_str("\". Known options: endToken, baseUrl, timeoutMs.");
+                    message.push_str("\". Known options: endToken, baseUrl, timeoutMs, retries.");
                     return Err(Failure::config(message));
                 }
             }
@@ -136,6 +140,14 @@ pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
         .dyn_into()
         .map_err(|_| config_error("onCallEnded(listener): listener", "must be a function"))?;
     Ok(tracker::on_ended(listener)?)
+}
+
+/// Internal (called by `init()` in `js/index.js`, one task after the module loaded, so that
+/// a `configure` right after `await init()` applies): send the ends earlier pages of this
+/// origin stored in the outbox. Returns how many were started.
+#[wasm_bindgen(js_name = replayOutbox)]
+pub fn replay_outbox() -> u32 {
+    tracker::replay_outbox()
 }
 
 fn call_id(value: &JsValue, path: &str) -> Result<CallId, Failure> {

@@ -87,6 +87,15 @@ impl BaseUrl {
         &self.0
     }
 
+    /// A form that [`BaseUrl::parse`] accepts again (`/` for the origin-relative root).
+    pub fn as_stored(&self) -> &str {
+        if self.0.is_empty() {
+            "/"
+        } else {
+            &self.0
+        }
+    }
+
     /// The end URL for a call: `{base}/api/v1/calls/{encoded id}/end`.
     pub fn end_url(&self, call_id: &CallId) -> String {
         let mut url = String::with_capacity(self.0.len() + 24 + call_id.0.len() * 3);
@@ -96,6 +105,14 @@ impl BaseUrl {
         url.push_str("/end");
         url
     }
+}
+
+/// The base URL an end URL was built from (what the outbox stores), in a form that
+/// [`BaseUrl::parse`] accepts again; `None` if `url` is not `id`'s end URL.
+pub fn base_of_end_url(url: &str, id: &CallId) -> Option<String> {
+    let suffix = BaseUrl(String::new()).end_url(id);
+    let base = url.strip_suffix(suffix.as_str())?;
+    Some(BaseUrl(base.into()).as_stored().into())
 }
 
 impl Default for BaseUrl {
@@ -220,6 +237,11 @@ impl EndToken {
         value.push_str("Bearer ");
         value.push_str(&self.0);
         value
+    }
+
+    /// The token itself, for the outbox entry (the one place it is stored).
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     /// Whether the token looks like an account API key (the official examples use `vk_`).

@@ -7,6 +7,7 @@
 //! Module map, one concern each:
 //! - [`endpoint`]: base URL, call id and token validation; the end URL.
 //! - [`options`]: `configure()` options and reading untrusted JS input.
+//! - [`outbox`]: ends that could not be sent on a page leave, kept for the next `init()`.
 //! - [`registry`]: the per-call exactly-once state machine.
 //! - [`transport`]: the one request path (keepalive fetch) and reading answers.
 //! - [`response`]: `EndCallResponse` validation and status messages.
@@ -20,6 +21,7 @@ pub mod endpoint;
 pub mod error;
 pub mod lifecycle;
 pub mod options;
+pub mod outbox;
 pub mod registry;
 pub mod response;
 pub mod timer;

@@ -12,6 +12,15 @@ use crate::error::Failure;
 /// The manual `endCall` time limit when none is configured.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 
+/// Retries of a failed manual `endCall` when none are configured.
+pub const DEFAULT_RETRIES: u32 = 2;
+
+/// The most retries allowed (each also has to fit in `timeoutMs`).
+pub const MAX_RETRIES: u32 = 10;
+
+/// How long an outbox entry is worth sending when none is configured: 24 hours.
+pub const DEFAULT_OUTBOX_TTL_MS: f64 = 86_400_000.0;
+
 /// The largest timeout `setTimeout` honours (2^31 - 1 ms, about 24.8 days).
 pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 
@@ -26,6 +35,13 @@ pub struct Config {
     pub before_unload: bool,
     /// Whether to arm a `fetchLater` deferred end request per call where supported.
     pub deferred: bool,
+    /// How many times a manual end is tried again after a network error, 5xx or 429.
+    pub retries: u32,
+    /// Whether ends that cannot be sent on a page leave are kept in `localStorage` and sent
+    /// by the next `init()` on this origin.
+    pub outbox: bool,
+    /// Outbox entries older than this (milliseconds) are dropped unsent.
+    pub outbox_ttl_ms: f64,
 }
 
 impl Default for Config {
@@ -35,6 +51,9 @@ impl Default for Config {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             before_unload: true,
             deferred: true,
+            retries: DEFAULT_RETRIES,
+            outbox: true,
+            outbox_ttl_ms: DEFAULT_OUTBOX_TTL_MS,
         }
     }
 }
@@ -82,10 +101,33 @@ pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
             "deferred" => {
                 next.deferred = bool_option(&value, defaults.deferred, "options.deferred")?
             }
+            "retries" => {
+                next.retries = if value.is_undefined() {
+                    defaults.retries
+                } else {
+                    parse_retries(&value, "options.retries")?
+                }
+            }
+            "outbox" => next.outbox = bool_option(&value, defaults.outbox, "options.outbox")?,
+            "outboxTtlMs" => {
+                next.outbox_ttl_ms = if value.is_undefined() {
+                    defaults.outbox_ttl_ms
+                } else {
+                    match value.as_f64() {
+                        Some(ms) if ms.is_finite() && ms > 0.0 => ms,
+                        _ => {
+                            return Err(config_error(
+                                "options.outboxTtlMs",
+                                "must be a positive, finite number of milliseconds",
+                            ))
+                        }
+                    }
+                }
+            }
             _ => {
                 let mut message = String::from("configure(options): unknown option \"");
                 message.push_str(&truncate_for_message(&name));
-                message.push_str("\". Known options: baseUrl, timeoutMs, beforeUnload, deferred.");
+                message.push_str("\". Known options: baseUrl, timeoutMs, retries, beforeUnload, deferred, outbox, outboxTtlMs.");
                 return Err(Failure::config(message));
             }
         }
@@ -109,6 +151,21 @@ pub fn parse_timeout(value: &JsValue, path: &str) -> Result<u32, Failure> {
         .as_f64()
         .ok_or_else(|| config_error(path, "must be a number of milliseconds"))?;
     timeout_from_number(ms).map_err(|why| config_error(path, why))
+}
+
+/// A retry count: an integer from 0 to [`MAX_RETRIES`].
+pub fn parse_retries(value: &JsValue, path: &str) -> Result<u32, Failure> {
+    retries_from_number(value.as_f64().unwrap_or(f64::NAN)).map_err(|why| config_error(path, why))
+}
+
+/// Validate a retry count given as a JS number.
+pub fn retries_from_number(n: f64) -> Result<u32, &'static str> {
+    if n.is_finite() && n >= 0.0 && n <= f64::from(MAX_RETRIES) && n.fract() == 0.0 {
+        // A whole number in 0..=10 by the checks above.
+        Ok(n as u32)
+    } else {
+        Err("must be a whole number from 0 to 10")
+    }
 }
 
 /// `options.X must ...` as a `config` failure.

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //!   track ──► Armed ──endCall──► Ending ──settled──► (forgotten)
-//!               │  ▲                  │
+//!               │  ▲                  │ ▲ between retry attempts ("waiting"): a page
+//!               │  │                  ▼ │ leave takes the call over and sends it
 //!               │  └── retryable ─────┘   (network/timeout/5xx/429: armed again)
 //!               ├──untrack──► (forgotten, nothing sent)
 //!               └──page leave──► sent once (by us, or by the browser's deferred
@@ -50,6 +51,9 @@ struct Ending<P> {
     handle: Option<P>,
     /// Cleared by `untrack`: the app said the call is over, so a failure must not re-arm it.
     may_rearm: bool,
+    /// The call, while the end waits between retry attempts (no request in flight): a page
+    /// leave then has to send it, since nothing else will.
+    waiting: Option<Armed>,
 }
 
 /// The registry. `P` is the handle of an in-flight manual end.
@@ -114,9 +118,15 @@ impl<P> Registry<P> {
         self.armed.iter().map(|armed| &armed.id)
     }
 
-    /// Whether any call is armed (page-leave listeners are needed exactly then).
+    /// Whether any call is armed.
     pub fn has_armed(&self) -> bool {
         !self.armed.is_empty()
+    }
+
+    /// Whether a page leave would have anything to send: an armed call, or a manual end
+    /// waiting between attempts (page-leave listeners are needed exactly then).
+    pub fn needs_page_leave(&self) -> bool {
+        self.has_armed() || self.ending.iter().any(|ending| ending.waiting.is_some())
     }
 
     /// Whether a manual end of `id` is in flight (or being issued).
@@ -139,6 +149,7 @@ impl<P> Registry<P> {
             id,
             handle: None,
             may_rearm: true,
+            waiting: None,
         });
     }
 
@@ -149,16 +160,52 @@ impl<P> Registry<P> {
         }
     }
 
-    /// The app untracked an id while its manual end is in flight: never re-arm it.
-    /// Whether such an end was in flight.
+    /// The app untracked an id while its manual end is in flight: never retry, re-arm or
+    /// send it on a page leave. Whether such an end was in flight.
     pub fn forbid_rearm(&mut self, id: &CallId) -> bool {
         match self.ending.iter_mut().find(|ending| &ending.id == id) {
             Some(ending) => {
                 ending.may_rearm = false;
+                ending.waiting = None;
                 true
             }
             None => false,
         }
+    }
+
+    /// The manual end of `id` waits before its next attempt; `call` is what a page leave
+    /// sends meanwhile. Returns false (and keeps nothing) when it may not go on: the app
+    /// untracked it, or it is not being ended.
+    pub fn pause_ending(&mut self, call: Armed) -> bool {
+        match self.ending.iter_mut().find(|ending| ending.id == call.id) {
+            Some(ending) if ending.may_rearm => {
+                ending.waiting = Some(call);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The wait is over: whether the next attempt may go ahead (a page leave did not take
+    /// the call over, and the app did not untrack it).
+    pub fn resume_ending(&mut self, id: &CallId) -> bool {
+        match self.ending.iter_mut().find(|ending| &ending.id == id) {
+            Some(ending) => ending.waiting.take().is_some() && ending.may_rearm,
+            None => false,
+        }
+    }
+
+    /// A page leave takes over every end waiting between attempts: they are returned to be
+    /// sent now, and their manual ends will neither retry nor re-arm them.
+    pub fn take_waiting(&mut self) -> Vec<Armed> {
+        let mut taken = Vec::new();
+        for ending in &mut self.ending {
+            if let Some(call) = ending.waiting.take() {
+                ending.may_rearm = false;
+                taken.push(call);
+            }
+        }
+        taken
     }
 
     /// The manual end of `id` settled. With `rearm`, the end may not have reached the API,

@@ -1,9 +1,10 @@
 //! `setTimeout` helpers: a timer cleared on drop, and a one-shot "run after this event's
 //! dispatch is over".
 
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -44,4 +45,14 @@ impl Drop for Timer {
 pub fn defer(task: impl FnOnce() + 'static) -> Result<(), JsValue> {
     let callback = Closure::once_into_js(task);
     set_timeout(callback.unchecked_ref(), 0).map(|_| ())
+}
+
+/// Wait `ms` milliseconds (a `setTimeout` behind a promise). Errs if timers are unavailable.
+pub async fn sleep(ms: u32) -> Result<(), JsValue> {
+    let mut scheduled = Ok(());
+    let promise = Promise::new(&mut |resolve, _reject| {
+        scheduled = set_timeout(&resolve, ms).map(|_| ());
+    });
+    scheduled?;
+    JsFuture::from(promise).await.map(|_| ())
 }

@@ -17,6 +17,7 @@ use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
 use crate::lifecycle::{EventListener, PageLeaveListeners};
 use crate::options::Config;
+use crate::outbox;
 use crate::registry::{Armed, BeingEnded, Registry};
 use crate::transport::{self, Deferred};
 
@@ -75,7 +76,7 @@ extern "C" {
 impl State {
     /// Install or remove listeners so that they exist exactly while calls are armed.
     fn sync_listeners(&mut self) -> Result<(), Failure> {
-        if !self.registry.has_armed() {
+        if !self.registry.needs_page_leave() {
             self.listeners = None;
             return Ok(());
         }
@@ -217,11 +218,45 @@ pub struct EndOverrides {
     pub base_url: Option<BaseUrl>,
     /// Time limit instead of the configured one.
     pub timeout_ms: Option<u32>,
+    /// Retry count instead of the configured one.
+    pub retries: Option<u32>,
 }
 
 /// End a call now. Returns the in-flight promise if one exists for this id.
 pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
-    let (call, was_armed, timeout_ms) = match with_state(|state| {
+    end_via(id, overrides, Via::Manual)
+}
+
+/// Who asked for an end.
+enum Via {
+    /// The app, with `endCall`.
+    Manual,
+    /// The outbox replay, for this stored entry.
+    Outbox(outbox::Entry),
+}
+
+impl Via {
+    /// The `via` reported to `onCallEnded`.
+    fn as_str(&self) -> &'static str {
+        match self {
+            Via::Manual => "manual",
+            Via::Outbox(_) => "outbox",
+        }
+    }
+
+    /// A stored end that may not have reached the API goes back to the outbox.
+    fn failed(&self, failure: &Failure) {
+        if let Via::Outbox(entry) = self {
+            if transport::is_retryable(failure) {
+                outbox::put_back(core::slice::from_ref(entry));
+            }
+        }
+    }
+}
+
+/// [`end`], reporting a success to `onCallEnded` subscribers as `via`.
+fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Failure> {
+    let (call, was_armed, timeout_ms, retries) = match with_state(|state| {
         if let Some(in_flight) = state.registry.ending(&id) {
             return Ok(Err(in_flight.clone()));
         }
@@ -255,6 +290,7 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
         state.registry.begin_ending(id.clone());
         let _ = state.sync_listeners(); // only ever removes listeners here
         let timeout_ms = overrides.timeout_ms.unwrap_or(state.config.timeout_ms);
+        let retries = overrides.retries.unwrap_or(state.config.retries);
         Ok(Ok((
             Armed {
                 id: id.clone(),
@@ -264,23 +300,28 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
             },
             was_armed,
             timeout_ms,
+            retries,
         )))
     })? {
         Ok(started) => started,
         Err(in_flight) => return Ok(in_flight),
     };
 
-    // Issue the request synchronously (outside the borrow: fetch may be instrumented).
-    let pending = match transport::start(&call, timeout_ms) {
-        Ok(pending) => pending,
+    // Issue the first attempt synchronously (outside the borrow: fetch may be instrumented),
+    // so an end requested just before the page goes away is on the wire already.
+    let first = transport::Clock::start(timeout_ms)
+        .and_then(|clock| transport::attempt(&call, &clock).map(|fetch| (clock, fetch)));
+    let (clock, fetch) = match first {
+        Ok(started) => started,
         Err(failure) => {
             settle(&call.id, was_armed.then_some(call.clone()));
+            via.failed(&failure);
             return Err(failure);
         }
     };
     let settle_call = call.clone();
     let promise = future_to_promise(async move {
-        let outcome = pending.finish().await;
+        let outcome = run_attempts(&settle_call, &clock, fetch, retries).await;
         let rearm = match &outcome {
             Err(failure) if was_armed && transport::is_retryable(failure) => {
                 Some(settle_call.clone())
@@ -288,8 +329,9 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
             _ => None,
         };
         settle(&settle_call.id, rearm);
-        if let Ok(response) = &outcome {
-            emit_ended(settle_call.id.as_str(), "manual", response);
+        match &outcome {
+            Ok(response) => emit_ended(settle_call.id.as_str(), via.as_str(), response),
+            Err(failure) => via.failed(failure),
         }
         outcome.map_err(Failure::into_js)
     });
@@ -298,6 +340,74 @@ pub fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
         Ok(())
     })?;
     Ok(promise)
+}
+
+/// The first attempt's answer, then up to `retries` more attempts of the same (idempotent)
+/// end while failures are retryable and the budget allows. Between attempts the call is
+/// "waiting" in the registry, so a page leave meanwhile sends it instead.
+async fn run_attempts(
+    call: &Armed,
+    clock: &transport::Clock,
+    mut fetch: Promise,
+    retries: u32,
+) -> Result<JsValue, Failure> {
+    let mut retry = 0;
+    loop {
+        let (failure, retry_after_ms) = match transport::answer(fetch, clock).await {
+            transport::Answer::Final(outcome) => return outcome,
+            transport::Answer::Retryable {
+                failure,
+                retry_after_ms,
+            } => (failure, retry_after_ms),
+        };
+        let delay = if retry < retries {
+            transport::retry_delay(
+                retry,
+                retry_after_ms,
+                clock.remaining_ms(),
+                js_sys::Math::random(),
+            )
+        } else {
+            None
+        };
+        // Listeners follow: a page leave during the wait must find the call.
+        let paused = delay.is_some()
+            && with_state(|state| {
+                let paused = state.registry.pause_ending(call.clone());
+                let _ = state.sync_listeners();
+                Ok(paused)
+            })
+            .unwrap_or(false);
+        let delay = match delay {
+            Some(delay) if paused => delay,
+            _ => return Err(tried(failure, retry + 1)),
+        };
+        let slept = crate::timer::sleep(delay).await;
+        let resumed = with_state(|state| {
+            let resumed = state.registry.resume_ending(&call.id);
+            let _ = state.sync_listeners();
+            Ok(resumed)
+        });
+        if slept.is_err() || !matches!(resumed, Ok(true)) {
+            // A page leave sent it meanwhile, or the app untracked it.
+            return Err(tried(failure, retry + 1));
+        }
+        retry += 1;
+        fetch = match transport::attempt(call, clock) {
+            Ok(fetch) => fetch,
+            Err(next) => return Err(tried(next, retry + 1)),
+        };
+    }
+}
+
+/// Say how many attempts a failure took, when more than one.
+fn tried(mut failure: Failure, attempts: u32) -> Failure {
+    if attempts > 1 {
+        failure.message.push_str(" (");
+        crate::options::push_decimal(&mut failure.message, attempts);
+        failure.message.push_str(" attempts)");
+    }
+    failure
 }
 
 fn settle(id: &CallId, rearm: Option<Armed>) {
@@ -335,53 +445,73 @@ pub enum Leave {
 /// request when the document is destroyed, which works even where our fetch would be cut off);
 /// on `beforeunload` it stays armed for `pagehide`; on entering the back/forward cache (where
 /// the document is not destroyed) the deferred request is withdrawn and we send now.
-/// Never throws; a call whose send the browser refused is lost to this page (the server's
-/// timeout is the backstop).
+/// Manual ends waiting between retry attempts are taken over and sent now too.
+/// Offline, or when `fetch` throws, the ends go to the outbox instead (`beforeunload` then
+/// leaves everything to `pagehide`, so nothing is stored twice).
+/// Never throws; a call that can be neither sent nor stored is lost to this page (the
+/// server's timeout is the backstop).
 pub fn send_all_on_leave(leave: Leave) {
-    let calls = match with_state(|state| {
+    let offline = is_offline();
+    if offline && leave == Leave::BeforeUnload {
+        return;
+    }
+    let (calls, use_outbox) = match with_state(|state| {
         if leave != Leave::BeforeUnload {
             state.leaves = state.leaves.wrapping_add(1);
         }
-        let calls = match leave {
+        let mut calls = match leave {
             Leave::BeforeUnload => state
                 .registry
                 .drain_armed_where(|call| call.deferred.is_none()),
             Leave::Unload | Leave::BackForwardCache => state.registry.drain_armed(),
         };
+        calls.extend(state.registry.take_waiting());
         let _ = state.sync_listeners();
-        Ok(calls)
+        Ok((calls, state.config.outbox))
     }) {
-        Ok(calls) => calls,
+        Ok(taken) => taken,
         Err(_) => return,
     };
-    for call in &calls {
-        match (&call.deferred, leave) {
-            (Some(_), Leave::Unload) => {}
+    let deliver = |call: &Armed| !offline && transport::send_and_forget(call);
+    let mut sent = Vec::with_capacity(calls.len());
+    let mut unsent = Vec::new();
+    for call in calls {
+        let delivered = match (&call.deferred, leave) {
+            // The browser sends it as the document goes (offline it could not: store it).
+            (Some(_), Leave::Unload) if !offline => true,
             (Some(deferred), _) => {
                 let already_sent = deferred.activated();
                 deferred.cancel();
-                if !already_sent {
-                    transport::send_and_forget(call);
-                }
+                already_sent || deliver(&call)
             }
-            (None, _) => {
-                transport::send_and_forget(call);
-            }
+            (None, _) => deliver(&call),
+        };
+        if delivered {
+            sent.push(call);
+        } else {
+            unsent.push(call);
+        }
+    }
+    let stored = unsent.is_empty() || (use_outbox && outbox::save(&unsent));
+    if !stored && offline {
+        // Not stored (outbox off, storage unavailable or full): try anyway, nothing to lose.
+        for call in &unsent {
+            transport::send_and_forget(call);
         }
     }
     match leave {
         // The page may stay after all (a download link, a 204): tell the app now.
         Leave::BeforeUnload => {
-            for call in &calls {
+            for call in &sent {
                 emit_ended(call.id.as_str(), "beforeunload", &JsValue::UNDEFINED);
             }
         }
-        // Reported if the page comes back from the cache.
-        Leave::BackForwardCache if !calls.is_empty() => {
+        // Reported if the page comes back from the cache (stored ends are sent then).
+        Leave::BackForwardCache if !sent.is_empty() || !unsent.is_empty() => {
             let _ = with_state(|state| {
                 state
                     .ended_while_cached
-                    .extend(calls.iter().map(|call| String::from(call.id.as_str())));
+                    .extend(sent.iter().map(|call| String::from(call.id.as_str())));
                 if state.pageshow.is_none() {
                     if let Some(window) = web_sys::window() {
                         state.pageshow = EventListener::new(&window, "pageshow", on_page_show).ok();
@@ -393,6 +523,40 @@ pub fn send_all_on_leave(leave: Leave) {
         // The document is being destroyed: nobody is left to tell.
         Leave::BackForwardCache | Leave::Unload => {}
     }
+}
+
+/// `navigator.onLine === false`: the browser knows it has no network (`true` proves nothing).
+fn is_offline() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()))
+        .map(|online| online.as_bool() == Some(false))
+        .unwrap_or(false)
+}
+
+/// Send the ends stored in the outbox by earlier pages of this origin (normal fetch, with
+/// retries, with the configuration in force). Each entry is deleted on a definitive answer
+/// (2xx, or a 4xx other than 429: the call is gone) and put back otherwise; entries older
+/// than `outboxTtlMs` are dropped. Successes are reported to `onCallEnded` with
+/// `via: 'outbox'`. Returns how many ends were started. Never throws.
+pub fn replay_outbox() -> u32 {
+    let Ok(config) = config() else {
+        return 0;
+    };
+    let mut started = 0;
+    for entry in outbox::take(js_sys::Date::now(), config.outbox_ttl_ms) {
+        let overrides = EndOverrides {
+            token: Some(entry.token.clone()),
+            base_url: Some(entry.base_url.clone()),
+            timeout_ms: None,
+            retries: None,
+        };
+        // A synchronous failure has already put the entry back when worth it.
+        if let Ok(promise) = end_via(entry.id.clone(), overrides, Via::Outbox(entry)) {
+            transport::ignore_rejection(&promise);
+            started += 1;
+        }
+    }
+    started
 }
 
 fn on_page_show(event: web_sys::Event) {
@@ -410,6 +574,8 @@ fn on_page_show(event: web_sys::Event) {
     for id in &ended {
         emit_ended(id, "pagehide", &JsValue::UNDEFINED);
     }
+    // Ends stored while offline as the page entered the cache: back now, send them.
+    replay_outbox();
 }
 
 /// Subscribe to ended calls; returns the unsubscribe function.

@@ -1,8 +1,8 @@
 //! The one way an end request leaves the page: `fetch(url, {method: 'POST', keepalive: true,
 //! credentials: 'omit', headers: {Authorization}})`, issued synchronously by the caller.
 //!
-//! Page-leave handlers call [`send_and_forget`]; `endCall` calls [`start`] and awaits the
-//! [`Pending`] it returns; [`arm_deferred`] hands the same request to the browser's
+//! Page-leave handlers call [`send_and_forget`]; `endCall` runs [`attempt`]s (retries
+//! included) within one [`Clock`] and classifies each with [`answer`]; [`arm_deferred`] hands the same request to the browser's
 //! `fetchLater` ahead of time. All three build it with [`request_init`], so there is exactly
 //! one request shape.
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
@@ -104,119 +104,242 @@ thread_local! {
     static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
 }
 
+/// Keep a promise nobody awaits from surfacing as an unhandled rejection.
+pub fn ignore_rejection(promise: &Promise) {
+    IGNORE.with(|ignore| {
+        let _ = promise.catch(ignore);
+    });
+}
+
 /// Send during a page leave. Returns whether the browser accepted the request (a
 /// synchronous throw, e.g. an exhausted keepalive quota, means it did not).
 pub fn send_and_forget(call: &Armed) -> bool {
     match send(call, None) {
         Ok(promise) => {
-            IGNORE.with(|ignore| {
-                let _ = promise.catch(ignore);
-            });
+            ignore_rejection(&promise);
             true
         }
         Err(_) => false,
     }
 }
 
-/// A manual end in flight: the fetch has been issued, the timer is running.
-pub struct Pending {
-    fetch: Promise,
+/// The time budget of one manual end, shared by all its attempts: one abort timer of
+/// `timeout_ms` whose signal every attempt carries.
+pub struct Clock {
+    signal: AbortSignal,
+    deadline: f64,
     timeout_ms: u32,
     timed_out: Rc<Cell<bool>>,
     // Held for its Drop: clears the timer once the end settles.
     _timer: Timer,
 }
 
-/// Issue a manual end now (synchronously) with an abort timer of `timeout_ms`.
-pub fn start(call: &Armed, timeout_ms: u32) -> Result<Pending, Failure> {
-    let controller = AbortController::new().map_err(|cause| {
-        Failure::new(ErrorKind::Network, "AbortController is not available").with_cause(cause)
-    })?;
-    let signal = controller.signal();
-    let timed_out = Rc::new(Cell::new(false));
-    let flag = timed_out.clone();
-    let timer = Timer::start(timeout_ms, move || {
-        flag.set(true);
-        controller.abort();
-    })
-    .map_err(|cause| {
-        Failure::new(ErrorKind::Network, "setTimeout is not available").with_cause(cause)
-    })?;
-    let fetch = send(call, Some(&signal)).map_err(|cause| {
+impl Clock {
+    /// Start the budget now.
+    pub fn start(timeout_ms: u32) -> Result<Clock, Failure> {
+        let controller = AbortController::new().map_err(|cause| {
+            Failure::new(ErrorKind::Network, "AbortController is not available").with_cause(cause)
+        })?;
+        let signal = controller.signal();
+        let timed_out = Rc::new(Cell::new(false));
+        let flag = timed_out.clone();
+        let timer = Timer::start(timeout_ms, move || {
+            flag.set(true);
+            controller.abort();
+        })
+        .map_err(|cause| {
+            Failure::new(ErrorKind::Network, "setTimeout is not available").with_cause(cause)
+        })?;
+        Ok(Clock {
+            signal,
+            deadline: js_sys::Date::now() + f64::from(timeout_ms),
+            timeout_ms,
+            timed_out,
+            _timer: timer,
+        })
+    }
+
+    /// Milliseconds left of the budget.
+    pub fn remaining_ms(&self) -> f64 {
+        self.deadline - js_sys::Date::now()
+    }
+}
+
+/// What one attempt came to.
+pub enum Answer {
+    /// Done: the `EndCallResponse`, or a failure that trying again cannot fix.
+    Final(Result<JsValue, Failure>),
+    /// A failure that may pass (network error, 5xx, 429); `retry_after_ms` is the API's
+    /// `Retry-After`, when it sent one the page can read.
+    Retryable {
+        /// The failure, reported if no attempt is left.
+        failure: Failure,
+        /// The wait the API asked for.
+        retry_after_ms: Option<f64>,
+    },
+}
+
+/// Issue one attempt of a manual end now (synchronously), within `clock`'s budget.
+pub fn attempt(call: &Armed, clock: &Clock) -> Result<Promise, Failure> {
+    send(call, Some(&clock.signal)).map_err(|cause| {
         Failure::new(
             ErrorKind::Network,
             "The browser refused to send the end request (fetch threw synchronously).",
         )
         .with_cause(cause)
-    })?;
-    Ok(Pending {
-        fetch,
-        timeout_ms,
-        timed_out,
-        _timer: timer,
     })
 }
 
-impl Pending {
-    /// Wait for the answer and turn it into an `EndCallResponse` object or a typed failure.
-    pub async fn finish(self) -> Result<JsValue, Failure> {
-        let response: Response = JsFuture::from(self.fetch.clone())
-            .await
-            .map_err(|cause| self.transport_failure(cause))?
-            .unchecked_into();
-        let status = response.status();
-        if (200..300).contains(&status) {
-            let body = self.read_text(&response).await?;
-            return response::end_call_response(&body).map_err(|why| {
+/// Wait for an attempt's answer and classify it.
+pub async fn answer(fetch: Promise, clock: &Clock) -> Answer {
+    let response: Response = match JsFuture::from(fetch).await {
+        Ok(response) => response.unchecked_into(),
+        Err(cause) => {
+            let failure = transport_failure(clock, cause);
+            return if failure.kind == ErrorKind::Timeout {
+                Answer::Final(Err(failure))
+            } else {
+                Answer::Retryable {
+                    failure,
+                    retry_after_ms: None,
+                }
+            };
+        }
+    };
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return Answer::Final(read_text(&response, clock).await.and_then(|body| {
+            response::end_call_response(&body).map_err(|why| {
                 let mut message = String::from(
                     "The API answered success, so the call has ended, but the body is not an EndCallResponse: ",
                 );
                 message.push_str(&why);
                 Failure::new(ErrorKind::InvalidResponse, message).with_status(status)
-            });
-        }
-        if status == 422 {
-            let body = self.read_text(&response).await?;
+            })
+        }));
+    }
+    if status == 422 {
+        return Answer::Final(read_text(&response, clock).await.and_then(|body| {
             let mut failure = Failure::new(
                 ErrorKind::Validation,
                 "The API rejected the request as invalid (422); see error.detail. Check the callId.",
             )
             .with_status(status);
             failure.detail = response::validation_detail(&body);
-            return Err(failure);
+            Err(failure)
+        }));
+    }
+    let failure =
+        Failure::new(ErrorKind::Http, response::http_status_message(status)).with_status(status);
+    if status == 429 || status >= 500 {
+        // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
+        let retry_after_ms = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|value| retry_after_ms(&value, js_sys::Date::now()));
+        Answer::Retryable {
+            failure,
+            retry_after_ms,
         }
-        Err(
-            Failure::new(ErrorKind::Http, response::http_status_message(status))
-                .with_status(status),
+    } else {
+        Answer::Final(Err(failure))
+    }
+}
+
+async fn read_text(response: &Response, clock: &Clock) -> Result<String, Failure> {
+    let promise = response
+        .text()
+        .map_err(|cause| transport_failure(clock, cause))?;
+    let text = JsFuture::from(promise)
+        .await
+        .map_err(|cause| transport_failure(clock, cause))?;
+    Ok(text.as_string().unwrap_or_default())
+}
+
+fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
+    if clock.timed_out.get() {
+        let mut message = String::from("No answer from the API within ");
+        crate::options::push_decimal(&mut message, clock.timeout_ms);
+        message.push_str(
+            " ms (options.timeoutMs); the request was aborted. The call stays tracked, so leaving the page still ends it.",
+        );
+        Failure::new(ErrorKind::Timeout, message).with_cause(cause)
+    } else {
+        Failure::new(
+            ErrorKind::Network,
+            "The end request did not complete: offline, connection refused, or blocked by CORS (the API must allow this origin and the Authorization header). The call stays tracked, so leaving the page still ends it.",
         )
+        .with_cause(cause)
     }
+}
 
-    async fn read_text(&self, response: &Response) -> Result<String, Failure> {
-        let promise = response
-            .text()
-            .map_err(|cause| self.transport_failure(cause))?;
-        let text = JsFuture::from(promise)
-            .await
-            .map_err(|cause| self.transport_failure(cause))?;
-        Ok(text.as_string().unwrap_or_default())
-    }
+/// First retry's backoff; each further retry doubles it, up to [`BACKOFF_CAP_MS`].
+pub const BACKOFF_BASE_MS: u32 = 250;
+/// The longest backoff between two attempts (without a `Retry-After`).
+pub const BACKOFF_CAP_MS: u32 = 4_000;
+/// A retry is only worth it if at least this much of the budget is left for its answer.
+pub const MIN_ATTEMPT_MS: f64 = 200.0;
 
-    fn transport_failure(&self, cause: JsValue) -> Failure {
-        if self.timed_out.get() {
-            let mut message = String::from("No answer from the API within ");
-            crate::options::push_decimal(&mut message, self.timeout_ms);
-            message.push_str(
-                " ms (options.timeoutMs); the request was aborted. The call stays tracked, so leaving the page still ends it.",
+/// How long to wait before retry number `retry` (0 for the first), or `None` when the wait
+/// plus a useful attempt does not fit in `remaining_ms`. Without `retry_after_ms`: the
+/// exponential backoff with "equal jitter" (half fixed, half `random` in 0..1), so that many
+/// pages failing at once do not retry in lockstep.
+pub fn retry_delay(
+    retry: u32,
+    retry_after_ms: Option<f64>,
+    remaining_ms: f64,
+    random: f64,
+) -> Option<u32> {
+    let delay = match retry_after_ms.filter(|ms| !ms.is_nan()) {
+        Some(ms) if ms > 0.0 => ms,
+        Some(_) => 0.0,
+        None => {
+            let backoff = f64::from(
+                BACKOFF_BASE_MS
+                    .saturating_mul(1 << retry.min(8))
+                    .min(BACKOFF_CAP_MS),
             );
-            Failure::new(ErrorKind::Timeout, message).with_cause(cause)
-        } else {
-            Failure::new(
-                ErrorKind::Network,
-                "The end request did not complete: offline, connection refused, or blocked by CORS (the API must allow this origin and the Authorization header). The call stays tracked, so leaving the page still ends it.",
-            )
-            .with_cause(cause)
+            let random = if random.is_finite() {
+                random.clamp(0.0, 1.0)
+            } else {
+                0.5
+            };
+            backoff * (0.5 + 0.5 * random)
         }
+    };
+    if delay.is_nan() || delay + MIN_ATTEMPT_MS > remaining_ms {
+        return None;
     }
+    // Below remaining_ms ≤ 2^31 by the check above, so the cast is exact.
+    Some(delay.ceil() as u32)
+}
+
+/// A `Retry-After` value in milliseconds from `now_ms`: delay-seconds or an HTTP date
+/// (RFC 9110 §10.2.3). `None` if it is neither.
+pub fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // By hand: `str::parse::<f64>` costs kilobytes of wasm. Long digit strings grow to
+        // infinity, which no budget fits.
+        let seconds = value
+            .bytes()
+            .fold(0.0, |acc, digit| acc * 10.0 + f64::from(digit - b'0'));
+        return Some(seconds * 1000.0);
+    }
+    http_date_ms(value).map(|at| (at - now_ms).max(0.0))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn http_date_ms(value: &str) -> Option<f64> {
+    let at = js_sys::Date::parse(value);
+    at.is_finite().then_some(at)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn http_date_ms(_value: &str) -> Option<f64> {
+    None
 }
 
 /// Whether an outcome leaves the call possibly un-ended on the server, so that it should be

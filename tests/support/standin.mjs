@@ -83,6 +83,8 @@ export async function startStandin(opts = {}) {
   const calls = new Map();
   /** call_id -> [{ status, body, headers, remaining, hang }] (FIFO) */
   const faults = new Map();
+  /** call_id -> how many more preflights to answer without CORS headers */
+  const preflightFaults = new Map();
   let records = [];
   let preflights = [];
   // One counter for records and preflights so tests can order them.
@@ -106,6 +108,7 @@ export async function startStandin(opts = {}) {
       preflights = [];
       seq = 0;
       faults.clear();
+      preflightFaults.clear();
       calls.clear();
     },
     /** Change knobs at runtime; returns the resulting configuration. */
@@ -130,9 +133,16 @@ export async function startStandin(opts = {}) {
         end_token,
       };
     },
-    /** Answer the next `times` end requests for callId with a canned response. */
-    addFault({ callId, status, body, headers, times = 1, hang = false } = {}) {
+    /** Answer the next `times` end requests for callId with a canned response; with
+     *  `preflight: true`, answer its next `times` preflights without CORS headers instead
+     *  (the browser then refuses to send the end request at all). */
+    addFault({ callId, status, body, headers, times = 1, hang = false, preflight = false } = {}) {
       if (typeof callId !== 'string' || callId === '') throw new TypeError('fault needs a callId');
+      if (preflight) {
+        if (!(Number.isInteger(times) && times >= 1)) throw new TypeError('fault times must be a positive integer');
+        preflightFaults.set(callId, (preflightFaults.get(callId) ?? 0) + times);
+        return;
+      }
       if (!hang && !(Number.isInteger(status) && status >= 100 && status <= 599)) {
         throw new TypeError('fault needs an HTTP status (100-599) unless hang is true');
       }
@@ -179,7 +189,11 @@ export async function startStandin(opts = {}) {
     // Responses differ by Origin, so caches must key on it even when it is refused.
     const headers = { vary: 'Origin' };
     const origin = req.headers.origin;
-    if (isLoopbackOrigin(origin)) headers['access-control-allow-origin'] = origin;
+    if (isLoopbackOrigin(origin)) {
+      headers['access-control-allow-origin'] = origin;
+      // Without this a cross-origin page cannot read Retry-After (not a safelisted header).
+      headers['access-control-expose-headers'] = 'retry-after';
+    }
     // Never Access-Control-Allow-Credentials: the end call must work without
     // cookies, and a credentialed request should fail loudly in the browser.
     return headers;
@@ -230,7 +244,14 @@ export async function startStandin(opts = {}) {
         callId = null;
       }
     }
+    const refused = callId !== null && (preflightFaults.get(callId) ?? 0) > 0;
+    if (refused) {
+      const left = preflightFaults.get(callId) - 1;
+      if (left === 0) preflightFaults.delete(callId);
+      else preflightFaults.set(callId, left);
+    }
     preflights.push({
+      refused,
       seq: ++seq,
       path,
       query,
@@ -241,7 +262,11 @@ export async function startStandin(opts = {}) {
       requestHeaders: req.headers['access-control-request-headers'] ?? null,
       receivedAt: Date.now(),
     });
-    later(config.preflightDelayMs, reply);
+    later(config.preflightDelayMs, refused ? () => {
+      if (res.writableEnded || res.destroyed || res.socket?.destroyed) return;
+      res.writeHead(204, { vary: 'Origin' });
+      res.end();
+    } : reply);
   }
 
   function handleConnectionDetails(req, res) {
