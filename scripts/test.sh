@@ -13,7 +13,7 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --test web -- -D warnings
 
 step "Rust unit and property tests (host)"
-cargo test --test host
+cargo test --test host --test host_retry
 
 step "build the package (dist/)"
 bash scripts/build.sh

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 use voice_end_call::api::{
-    configure, end_call, on_call_ended, track_call, tracked_calls, untrack_call,
+    configure, end_call, on_call_ended, replay_outbox, track_call, tracked_calls, untrack_call,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -137,6 +137,32 @@ export function addLeaveConfirmation() {
   EventTarget.prototype.addEventListener.call(window, 'beforeunload', fn);
   return () => EventTarget.prototype.removeEventListener.call(window, 'beforeunload', fn);
 }
+export async function addFaultWith(base, fault) {
+  await fetch(base + '/__standin/fault', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
+}
+// navigator.onLine is what the library reads to know it is offline.
+export function fakeOffline(on) {
+  if (on) Object.defineProperty(navigator, 'onLine', { get: () => false, configurable: true });
+  else delete navigator.onLine;
+}
+const OUTBOX = 'voice-end-call:outbox:v1';
+export function outboxEntries() { return JSON.parse(localStorage.getItem(OUTBOX) ?? '[]'); }
+export function setOutbox(entries) { localStorage.setItem(OUTBOX, JSON.stringify(entries)); }
+let savedSetItem;
+export function breakStorage(on) {
+  if (on) {
+    savedSetItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); };
+  } else Storage.prototype.setItem = savedSetItem;
+}
+export function throwingFetch(on) {
+  if (on) { savedFetch = globalThis.fetch; globalThis.fetch = () => { throw new TypeError('refused'); }; }
+  else globalThis.fetch = savedFetch;
+}
 export function isEndCallError(e) { return e instanceof Error && e.name === 'EndCallError'; }
 "#)]
 extern "C" {
@@ -183,6 +209,18 @@ extern "C" {
     fn dispatch(kind: &str) -> JsValue;
     #[wasm_bindgen(js_name = addLeaveConfirmation)]
     fn add_leave_confirmation() -> js_sys::Function;
+    #[wasm_bindgen(js_name = addFaultWith)]
+    fn add_fault_with(base: &str, fault: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = fakeOffline)]
+    fn fake_offline(on: bool);
+    #[wasm_bindgen(js_name = outboxEntries)]
+    fn outbox_entries() -> js_sys::Array;
+    #[wasm_bindgen(js_name = setOutbox)]
+    fn set_outbox(entries: &JsValue);
+    #[wasm_bindgen(js_name = breakStorage)]
+    fn break_storage(on: bool);
+    #[wasm_bindgen(js_name = throwingFetch)]
+    fn throwing_fetch(on: bool);
     #[wasm_bindgen(js_name = isEndCallError)]
     fn is_end_call_error(value: &JsValue) -> bool;
 }
@@ -744,7 +782,7 @@ async fn untrack_during_an_end_in_flight_prevents_rearming_after_a_failure() {
             .await
             .unwrap();
         track(&call);
-        let pending = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+        let pending = end_call(call.id.clone().into(), js_options(&[("retries", 0.into())]));
         if untrack_first {
             assert!(
                 untrack_call(call.id.clone().into()).unwrap(),
@@ -811,4 +849,204 @@ async fn a_reentrant_fetch_cannot_arm_an_id_that_is_being_ended() {
         1,
         "exactly once"
     );
+}
+
+fn js_options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &(*key).into(), value).unwrap();
+    }
+    object.into()
+}
+
+/// A 503 (with `Retry-After: seconds` when given) for the next `times` ends of `id`.
+async fn fail_with_503(id: &str, times: u32, retry_after: Option<&str>) {
+    let headers = match retry_after {
+        Some(value) => js_options(&[("Retry-After", value.into())]),
+        None => JsValue::UNDEFINED,
+    };
+    let fault = js_options(&[
+        ("callId", id.into()),
+        ("status", 503.into()),
+        ("times", times.into()),
+        ("headers", headers),
+    ]);
+    JsFuture::from(add_fault_with(standin(), &fault))
+        .await
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_503_is_retried_and_the_api_sees_one_failure_plus_one_success() {
+    use_standin(true);
+    let call = mint().await;
+    fail_with_503(&call.id, 1, None).await;
+    track(&call);
+    let response = JsFuture::from(end_call(call.id.clone().into(), JsValue::UNDEFINED))
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(text(&response, "callId"), call.id);
+    let records = settled_records(&call.id, 2).await;
+    let statuses: Vec<f64> = records
+        .iter()
+        .map(|r| get(&r, "status").as_f64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![503.0, 200.0]);
+    assert_eq!(tracked_calls().unwrap().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn untrack_while_waiting_to_retry_stops_the_retries() {
+    use_standin(true);
+    let call = mint().await;
+    fail_with_503(&call.id, 3, Some("1")).await;
+    track(&call);
+    let pending = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+    settled_records(&call.id, 1).await; // the first 503 came back; the 1 s wait is running
+    assert!(untrack_call(call.id.clone().into()).unwrap());
+    let error = JsFuture::from(pending).await.unwrap_err();
+    assert_eq!(kind_of(&error), "http");
+    assert_eq!(get(&error, "status"), JsValue::from(503));
+    assert_eq!(settled_records(&call.id, 1).await.length(), 1, "no retry");
+    assert_eq!(tracked_calls().unwrap().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_page_leave_while_waiting_to_retry_sends_the_end_once() {
+    use_standin(true);
+    let call = mint().await;
+    fail_with_503(&call.id, 1, Some("1")).await;
+    track(&call);
+    let pending = end_call(call.id.clone().into(), JsValue::UNDEFINED);
+    settled_records(&call.id, 1).await; // waiting out Retry-After: no request in flight
+    dispatch_page_hide(false);
+    let error = JsFuture::from(pending).await.unwrap_err();
+    assert_eq!(
+        kind_of(&error),
+        "http",
+        "the manual end reports its own last answer"
+    );
+    let records = settled_records(&call.id, 2).await;
+    assert_eq!(
+        records.length(),
+        2,
+        "the 503, then pagehide's send; no third"
+    );
+    assert_eq!(get(&records.get(1), "status"), JsValue::from(200));
+    assert_eq!(tracked_calls().unwrap().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn offline_page_leave_stores_the_end_and_the_next_init_sends_it() {
+    use_standin(true);
+    set_outbox(&js_sys::Array::new());
+    let call = mint().await;
+    track(&call);
+    let events = recorder();
+    let unsubscribe: js_sys::Function = on_call_ended(events.clone().into()).unwrap().into();
+    fake_offline(true);
+    dispatch("beforeunload"); // offline: leaves everything to pagehide
+    wait(50).await;
+    dispatch_page_hide(false);
+    fake_offline(false);
+    assert_eq!(
+        settled_records(&call.id, 0).await.length(),
+        0,
+        "nothing sent"
+    );
+    let stored = outbox_entries();
+    assert_eq!(stored.length(), 1, "one entry, not one per event");
+    let entry = stored.get(0);
+    assert_eq!(text(&entry, "callId"), call.id);
+    assert_eq!(text(&entry, "endToken"), call.token);
+    assert_eq!(text(&entry, "baseUrl"), standin());
+    assert!(get(&entry, "time").as_f64().unwrap() > 1.7e12);
+
+    assert_eq!(replay_outbox(), 1);
+    assert_eq!(outbox_entries().length(), 0, "claimed at once");
+    let records = settled_records(&call.id, 1).await;
+    assert_eq!(records.length(), 1);
+    assert_eq!(text(&records.get(0), "auth"), "valid");
+    for _ in 0..40 {
+        if recorded(&events).length() > 0 {
+            break;
+        }
+        wait(25).await;
+    }
+    let event = recorded(&events).get(0);
+    assert_eq!(text(&event, "via"), "outbox");
+    assert_eq!(text(&get(&event, "response"), "callId"), call.id);
+    unsubscribe.call0(&JsValue::NULL).unwrap();
+    assert_eq!(replay_outbox(), 0, "sent once");
+    assert_eq!(settled_records(&call.id, 1).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_that_throws_on_leave_stores_the_end_and_full_storage_never_throws() {
+    use_standin(true);
+    set_outbox(&js_sys::Array::new());
+    let call = mint().await;
+    track(&call);
+    throwing_fetch(true);
+    dispatch_page_hide(false);
+    throwing_fetch(false);
+    let stored = outbox_entries();
+    assert_eq!(stored.length(), 1);
+    assert_eq!(text(&stored.get(0), "callId"), call.id);
+    set_outbox(&js_sys::Array::new());
+
+    // Storage full while offline: nothing to lose by trying to send, and nothing throws.
+    let other = mint().await;
+    track(&other);
+    break_storage(true);
+    fake_offline(true);
+    dispatch_page_hide(false);
+    fake_offline(false);
+    break_storage(false);
+    assert_eq!(outbox_entries().length(), 0);
+    assert_eq!(
+        settled_records(&other.id, 1).await.length(),
+        1,
+        "sent anyway"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn outbox_replay_drops_expired_and_gone_calls_and_keeps_failing_ones() {
+    use_standin(true);
+    let options = js_options(&[("retries", 0.into())]);
+    configure(options).unwrap();
+    let (expired, gone, failing) = (mint().await, mint().await, mint().await);
+    fail_with_503(&failing.id, 1, None).await;
+    let now = js_sys::Date::now();
+    let entry = |call: &Minted, token: &str, time: f64| {
+        js_options(&[
+            ("callId", call.id.clone().into()),
+            ("endToken", token.into()),
+            ("baseUrl", standin().into()),
+            ("time", time.into()),
+        ])
+    };
+    let entries = js_sys::Array::new();
+    entries.push(&entry(&expired, &expired.token, now - 86_400_001.0));
+    entries.push(&entry(&gone, "et_wrong", now - 1_000.0)); // 401: definitive
+    entries.push(&entry(&failing, &failing.token, now - 2_000.0));
+    entries.push(&JsValue::from("not an entry"));
+    set_outbox(&entries);
+    assert_eq!(replay_outbox(), 2);
+    assert_eq!(
+        settled_records(&expired.id, 0).await.length(),
+        0,
+        "expired: dropped"
+    );
+    assert_eq!(settled_records(&gone.id, 1).await.length(), 1);
+    assert_eq!(settled_records(&failing.id, 1).await.length(), 1);
+    let kept = outbox_entries();
+    assert_eq!(kept.length(), 1, "only the 503 is kept for the next init");
+    assert_eq!(text(&kept.get(0), "callId"), failing.id);
+    assert_eq!(get(&kept.get(0), "time").as_f64(), Some(now - 2_000.0));
+    assert_eq!(replay_outbox(), 1);
+    assert_eq!(settled_records(&failing.id, 2).await.length(), 2);
+    assert_eq!(outbox_entries().length(), 0);
+    configure(js_options(&[("retries", JsValue::UNDEFINED)])).unwrap();
 }
