@@ -20,28 +20,51 @@ export default function init(moduleOrPath) {
       moduleOrPath !== null && typeof moduleOrPath === 'object' && 'module_or_path' in moduleOrPath
         ? moduleOrPath
         : { module_or_path: moduleOrPath };
+    const violations = watchCspViolations();
     loading = initWasm(input).then(
       () => {
+        violations.stop();
         ready = true;
         // Ends earlier pages of this origin could not send (offline). One task later, so a
         // configure() right after `await init()` applies to them. Never throws.
         setTimeout(() => wasm.replayOutbox(), 0);
       },
-      (cause) => {
-        loading = undefined; // a failed load may be retried (e.g. after going online)
-        throw loadError(cause);
-      },
+      // The violation event is queued as a task of its own, after the fetch has failed.
+      (cause) =>
+        new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+          violations.stop();
+          loading = undefined; // a failed load may be retried (e.g. after going online)
+          throw loadError(cause, violations.seen);
+        }),
     );
   }
   return loading;
 }
 
-function loadError(cause) {
+// While init() runs, note the page's CSP violations: a blocked fetch of the .wasm file
+// rejects with a bare "Failed to fetch", and only the violation event says why.
+function watchCspViolations() {
+  const seen = [];
+  const target = typeof document === 'object' && document ? document : null;
+  const note = (event) => seen.push(event);
+  target?.addEventListener('securitypolicyviolation', note);
+  return { seen, stop: () => target?.removeEventListener('securitypolicyviolation', note) };
+}
+
+function loadError(cause, violations = []) {
   const text = String(cause && cause.message ? cause.message : cause);
-  const blockedByCsp = /Content Security Policy|unsafe-eval|wasm-eval|CSP/i.test(text);
-  const message = blockedByCsp
-    ? "voice-end-call: the page's Content Security Policy blocks WebAssembly. Add 'wasm-unsafe-eval' to script-src (e.g. script-src 'self' 'wasm-unsafe-eval')."
-    : `voice-end-call: could not load voice_end_call_bg.wasm (${text}). Check that the file is served (with Content-Type application/wasm) and pass its URL to init() if your bundler moved it.`;
+  const blockedFetch = violations.find(
+    (v) => /^connect-src|^default-src/.test(v.effectiveDirective) && /\.wasm($|\?)/.test(v.blockedURI),
+  );
+  let message;
+  if (/Content Security Policy|unsafe-eval|wasm-eval|CSP/i.test(text) || violations.some((v) => v.blockedURI === 'wasm-eval')) {
+    message =
+      "voice-end-call: the page's Content Security Policy blocks WebAssembly. Add 'wasm-unsafe-eval' to script-src (e.g. script-src 'self' 'wasm-unsafe-eval').";
+  } else if (blockedFetch) {
+    message = `voice-end-call: the page's Content Security Policy (${blockedFetch.effectiveDirective}) blocks fetching voice_end_call_bg.wasm from ${blockedFetch.blockedURI}. Add its origin (usually 'self') to connect-src, next to the API's origin.`;
+  } else {
+    message = `voice-end-call: could not load voice_end_call_bg.wasm (${text}). Check that the file is served (with Content-Type application/wasm) and pass its URL to init() if your bundler moved it.`;
+  }
   return new EndCallError('not-initialized', message, { cause });
 }
 

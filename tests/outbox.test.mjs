@@ -1,0 +1,166 @@
+// The offline outbox in real Chromium: a tab closed while the browser is offline (Playwright's
+// context.setOffline: navigator.onLine false and no network) stores the end in localStorage,
+// and the next page of that origin that calls init() sends it — once. A tab closed online
+// stores nothing. Both with and without the deferred (fetchLater) request armed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStandin } from './support/standin.mjs';
+import { startStaticServer } from './support/static-server.mjs';
+import { launchChromium } from './support/chromium.mjs';
+
+const OUTBOX_KEY = 'voice-end-call:outbox:v1';
+const SETTLE_MS = 1000;
+let standin, pages, browser, origin;
+
+before(async () => {
+  standin = await startStandin();
+  pages = await startStaticServer({ host: 'localhost', mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' } });
+  origin = pages.url.replace('127.0.0.1', 'localhost');
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await pages?.close();
+  await standin?.close();
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function pageUrl(calls, params = {}) {
+  const query = new URLSearchParams({
+    api: standin.url,
+    calls: calls.map((c) => `${c.call_id}:${c.end_token}`).join(','),
+    ...params,
+  });
+  return `${origin}/e2e/page.html?${query}`;
+}
+
+async function openTracked(context, calls, params) {
+  const page = await context.newPage();
+  await page.goto(pageUrl(calls, params));
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+/** The stored outbox, read by a page that does not load the library (so nothing replays). */
+async function storedOutbox(context) {
+  const page = await context.newPage();
+  await page.goto(`${origin}/e2e/page.html?noinit=1`);
+  const raw = await page.evaluate((key) => localStorage.getItem(key), OUTBOX_KEY);
+  await page.close();
+  return raw === null ? [] : JSON.parse(raw);
+}
+
+/** Close like a user (beforeunload runs), and wait until the tab is really gone: with
+ *  runBeforeUnload, page.close() returns before the page has closed. */
+async function closeTab(page) {
+  const closed = new Promise((resolve) => page.once('close', resolve));
+  await page.close({ runBeforeUnload: true });
+  await closed;
+}
+
+/** Offline, as the page sees it (the renderer learns it a moment after the browser). */
+async function goOffline(context, page) {
+  await context.setOffline(true);
+  await page.waitForFunction(() => navigator.onLine === false);
+}
+
+async function recordsAfter(id, atLeast) {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && standin.state.records({ callId: id }).length < atLeast) await sleep(25);
+  await sleep(SETTLE_MS);
+  return standin.state.records({ callId: id });
+}
+
+for (const deferred of ['1', '0']) {
+  const mode = deferred === '1' ? 'deferred on' : 'deferred off';
+
+  test(`offline tab close stores the ends; the next init() sends each once (${mode})`, async () => {
+    const context = await browser.newContext();
+    try {
+      const calls = [standin.state.mintCall(), standin.state.mintCall()];
+      const page = await openTracked(context, calls, { deferred });
+      await goOffline(context, page);
+      await closeTab(page);
+      await context.setOffline(false);
+      for (const call of calls) {
+        assert.equal((await recordsAfter(call.call_id, 0)).length, 0, 'nothing reached the API while offline');
+      }
+
+      const stored = await storedOutbox(context);
+      assert.deepEqual(
+        stored.map((e) => e.callId).sort(),
+        calls.map((c) => c.call_id).sort(),
+        'one entry per call, not one per page event',
+      );
+      for (const entry of stored) {
+        const call = calls.find((c) => c.call_id === entry.callId);
+        assert.deepEqual(Object.keys(entry).sort(), ['baseUrl', 'callId', 'endToken', 'time']);
+        assert.equal(entry.endToken, call.end_token);
+        assert.equal(entry.baseUrl, standin.url);
+        assert.ok(Math.abs(Date.now() - entry.time) < 60_000, 'time is when the page was left');
+      }
+
+      // The next page of this origin: init() replays the outbox one task later.
+      const next = await context.newPage();
+      await next.goto(`${origin}/e2e/page.html?noinit=1`);
+      const ended = await next.evaluate(async () => {
+        const events = [];
+        await window.init();
+        window.lib.onCallEnded((event) => events.push({ callId: event.callId, via: event.via, status: event.response?.status }));
+        const deadline = Date.now() + 5000;
+        while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+        return events;
+      });
+      assert.deepEqual(
+        ended.map((e) => `${e.callId} ${e.via} ${e.status}`).sort(),
+        calls.map((c) => `${c.call_id} outbox ended`).sort(),
+      );
+      for (const call of calls) {
+        const records = await recordsAfter(call.call_id, 1);
+        assert.equal(records.length, 1, 'sent once');
+        assert.equal(records[0].auth, 'valid');
+        assert.equal(records[0].cookie, false);
+      }
+      assert.deepEqual(await next.evaluate((key) => localStorage.getItem(key), OUTBOX_KEY), null, 'emptied');
+
+      // A second init in another page finds nothing to send.
+      const third = await context.newPage();
+      await third.goto(`${origin}/e2e/page.html?noinit=1`);
+      await third.evaluate(() => window.init());
+      for (const call of calls) assert.equal((await recordsAfter(call.call_id, 2)).length, 1, 'never twice');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`online tab close stores nothing (${mode})`, async () => {
+    const context = await browser.newContext();
+    try {
+      const call = standin.state.mintCall();
+      const page = await openTracked(context, [call], { deferred });
+      await closeTab(page);
+      assert.equal((await recordsAfter(call.call_id, 1)).length, 1);
+      assert.deepEqual(await storedOutbox(context), [], 'a sent end is never stored');
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('outbox: false stores nothing; offline the end is still attempted and lost', async () => {
+  const context = await browser.newContext();
+  try {
+    const call = standin.state.mintCall();
+    const page = await openTracked(context, [call], { deferred: '0' });
+    await page.evaluate(() => window.lib.configure({ outbox: false }));
+    await goOffline(context, page);
+    await closeTab(page);
+    await context.setOffline(false);
+    assert.deepEqual(await storedOutbox(context), []);
+    assert.equal((await recordsAfter(call.call_id, 0)).length, 0);
+  } finally {
+    await context.close();
+  }
+});
