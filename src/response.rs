@@ -73,8 +73,8 @@ pub fn http_status_message(status: u16) -> String {
     let hint = match status {
         401 | 403 => "the end token was refused: pass the end_token that connection-details returned for this very call",
         404 => "the API does not know this call id (already expired, or another environment's id)",
-        429 => "rate limited; the call stays tracked, so leaving the page still ends it",
-        500..=599 => "the API failed; the call stays tracked, so leaving the page still ends it",
+        429 => "rate limited",
+        500..=599 => "the API failed",
         _ => "unexpected status",
     };
     let mut message = String::from("The API answered HTTP ");

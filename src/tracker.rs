@@ -328,6 +328,15 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
             }
             _ => None,
         };
+        let outcome = match outcome {
+            Err(mut failure) if rearm.is_some() => {
+                failure
+                    .message
+                    .push_str(" The call stays tracked, so leaving the page still ends it.");
+                Err(failure)
+            }
+            other => other,
+        };
         settle(&settle_call.id, rearm);
         match &outcome {
             Ok(response) => emit_ended(settle_call.id.as_str(), via.as_str(), response),

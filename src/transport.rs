@@ -263,13 +263,13 @@ fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
         let mut message = String::from("No answer from the API within ");
         crate::options::push_decimal(&mut message, clock.timeout_ms);
         message.push_str(
-            " ms (options.timeoutMs); the request was aborted. The call stays tracked, so leaving the page still ends it.",
+            " ms (options.timeoutMs); the request was abandoned (the browser may still deliver it: ending is idempotent).",
         );
         Failure::new(ErrorKind::Timeout, message).with_cause(cause)
     } else {
         Failure::new(
             ErrorKind::Network,
-            "The end request did not complete: offline, connection refused, or blocked by CORS (the API must allow this origin and the Authorization header). The call stays tracked, so leaving the page still ends it.",
+            "The end request did not complete: offline, connection refused, or blocked by CORS (the API must allow this origin and the Authorization header).",
         )
         .with_cause(cause)
     }

@@ -16,18 +16,18 @@ import init, {
 async function main(): Promise<void> {
   await init();
   await init(new URL('./voice_end_call_bg.wasm', 'https://example.test/'));
-  const options: Options = { baseUrl: '/voice-proxy', timeoutMs: 5000, beforeUnload: true, deferred: false };
+  const options: Options = { baseUrl: '/voice-proxy', timeoutMs: 5000, retries: 3, beforeUnload: true, deferred: false, outbox: true, outboxTtlMs: 3_600_000 };
   configure(options);
   const id: string = trackCall({ callId: 'call_1', endToken: 'et_1' });
   trackCall({ call_id: 'call_2', end_token: 'et_2', server_url: 'wss://x', participant_token: 'p' });
   const ids: string[] = trackedCalls();
   const was: boolean = untrackCall(id);
   const stop: () => void = onCallEnded((event: CallEndedEvent) => {
-    const via: 'manual' | 'beforeunload' | 'pagehide' = event.via;
+    const via: 'manual' | 'beforeunload' | 'pagehide' | 'outbox' = event.via;
     console.log(event.callId, via, event.response?.creditsUsed);
   });
   try {
-    const response: EndCallResponse = await endCall('call_2', { endToken: 'et_2', timeoutMs: 1000 });
+    const response: EndCallResponse = await endCall('call_2', { endToken: 'et_2', timeoutMs: 1000, retries: 0 });
     const seconds: number = response.actualDurationSeconds;
     const endedAt: string = response.endedAt;
     console.log(ids, was, seconds, endedAt, response.callId, response.status, response.creditsUsed);

@@ -334,7 +334,16 @@ export async function startStandin(opts = {}) {
     const fault = takeFault(callId);
     if (fault) {
       record.fault = true;
-      if (fault.hang) return; // never answered; close() destroys the socket
+      if (fault.hang) {
+        // Never answered; close() destroys the socket. `closedAt` notes when the connection
+        // closed (the client aborting, or close()), so a test can tell an aborted request
+        // from one left hanging. Only hung records have the field.
+        record.closedAt = null;
+        res.once('close', () => {
+          record.closedAt = Date.now();
+        });
+        return;
+      }
       return answer(fault.status, fault.body, fault.headers);
     }
 
