@@ -3,7 +3,7 @@
 //! The public, documented surface is `js/index.js` + `js/index.d.ts`, which gate these on
 //! `init()`.
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -24,11 +24,14 @@ pub fn configure(options: JsValue) -> Result<(), JsValue> {
 #[wasm_bindgen(js_name = trackCall)]
 pub fn track_call(call: JsValue) -> Result<String, JsValue> {
     let object = plain_object(&call, "trackCall(call): call")?;
-    let get = |key: &str| read_property(object, &key.into(), key, "call");
-    let has = |key: &str| -> Result<bool, Failure> {
-        Reflect::has(object, &key.into()).map_err(|cause| {
-            Failure::config("trackCall(call): inspecting call threw an exception").with_cause(cause)
-        })
+    // Own properties only: a polluted Object.prototype must not supply an id or a token.
+    let has = |key: &str| options::has_own_property(object, key, "trackCall(call): call");
+    let get = |key: &str| -> Result<JsValue, Failure> {
+        if has(key)? {
+            read_property(object, &key.into(), key, "call")
+        } else {
+            Ok(JsValue::UNDEFINED)
+        }
     };
     let (id, token, base_url) = if has("callId")? || has("endToken")? {
         let base_url = get("baseUrl")?;
@@ -87,7 +90,7 @@ fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Fail
     };
     if !options.is_undefined() && !options.is_null() {
         let object = plain_object(options, "endCall(callId, options): options")?;
-        for key in Object::keys(object).iter() {
+        for key in options::keys(object, "endCall(callId, options): options")?.iter() {
             let name = key.as_string().unwrap_or_default();
             let value = read_property(object, &key, &name, "options")?;
             if value.is_undefined() {

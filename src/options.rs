@@ -3,11 +3,26 @@
 //! Options are applied atomically: the new configuration is built completely from the
 //! current one and only then swapped in, so a rejected call leaves the old one in force.
 
-use js_sys::{JsString, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, JsString, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::endpoint::BaseUrl;
 use crate::error::Failure;
+
+#[wasm_bindgen]
+extern "C" {
+    // `catch`: on a Proxy (or a revoked one) these run traps that may throw, and an exception
+    // must become a typed error, not unwind through wasm.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn own_keys(object: &Object) -> Result<Array, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = hasOwn)]
+    fn has_own(object: &Object, key: &str) -> Result<bool, JsValue>;
+}
 
 /// The manual `endCall` time limit when none is configured.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
@@ -76,7 +91,7 @@ pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
     let object = plain_object(options, "configure(options): options")?;
     let mut next = current.clone();
     let defaults = Config::default();
-    for key in Object::keys(object).iter() {
+    for key in keys(object, "configure(options): options")?.iter() {
         let name = key.as_string().unwrap_or_default();
         let value = read_property(object, &key, &name, "options")?;
         match name.as_str() {
@@ -183,14 +198,35 @@ pub fn parse_base_url(value: &JsValue, path: &str) -> Result<BaseUrl, Failure> {
     BaseUrl::parse(&text).map_err(|why| config_error(path, &why))
 }
 
-/// The value as a plain (non-null, non-array, non-function) object.
+/// The value as a plain (non-null, non-array, non-function) object. Objects without a
+/// prototype (`Object.create(null)`) and from other frames count too.
 pub fn plain_object<'a>(value: &'a JsValue, what: &str) -> Result<&'a Object, Failure> {
-    if value.is_object() && !js_sys::Array::is_array(value) {
-        if let Some(object) = value.dyn_ref::<Object>() {
-            return Ok(object);
+    if value.is_object() {
+        match is_array(value) {
+            Ok(false) => return Ok(value.unchecked_ref::<Object>()),
+            Ok(true) => {}
+            Err(cause) => return Err(trap_failure(what, cause)),
         }
     }
     Err(config_error(what, "must be an object"))
+}
+
+/// The object's own enumerable keys (`Object.keys`), a throwing proxy trap as a failure.
+pub fn keys(object: &Object, what: &str) -> Result<Array, Failure> {
+    own_keys(object).map_err(|cause| trap_failure(what, cause))
+}
+
+/// Whether `object` has its own property `key` (not one inherited, e.g. from a polluted
+/// `Object.prototype`).
+pub fn has_own_property(object: &Object, key: &str, what: &str) -> Result<bool, Failure> {
+    has_own(object, key).map_err(|cause| trap_failure(what, cause))
+}
+
+fn trap_failure(what: &str, cause: JsValue) -> Failure {
+    let mut message = String::from("inspecting ");
+    message.push_str(what);
+    message.push_str(" threw an exception");
+    Failure::config(message).with_cause(cause)
 }
 
 /// `object[key]`, turning a throwing getter or proxy into a `config` failure.

@@ -152,7 +152,12 @@ pub fn is_fresh(time: f64, now: f64, ttl_ms: f64) -> bool {
 }
 
 fn parse_entry(value: &JsValue) -> Option<Entry> {
-    let text = |key: &str| Reflect::get(value, &key.into()).ok()?.as_string();
+    // As strictly as trackCall reads them (lone surrogates refused: they would be replaced
+    // and name another call).
+    let text = |key: &str| {
+        let value = Reflect::get(value, &key.into()).ok()?;
+        crate::options::string_value(&value, key).ok()
+    };
     Some(Entry {
         id: CallId::parse(&text("callId")?).ok()?,
         token: EndToken::parse(&text("endToken")?).ok()?,

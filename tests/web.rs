@@ -163,6 +163,16 @@ export function throwingFetch(on) {
   if (on) { savedFetch = globalThis.fetch; globalThis.fetch = () => { throw new TypeError('refused'); }; }
   else globalThis.fetch = savedFetch;
 }
+export function nullProtoCall(id, token) {
+  const call = Object.create(null);
+  call.callId = id;
+  call.endToken = token;
+  return call;
+}
+export function polluteCallKeys(on, id, token) {
+  if (on) { Object.prototype.callId = id; Object.prototype.endToken = token; }
+  else { delete Object.prototype.callId; delete Object.prototype.endToken; }
+}
 export function isEndCallError(e) { return e instanceof Error && e.name === 'EndCallError'; }
 "#)]
 extern "C" {
@@ -221,6 +231,10 @@ extern "C" {
     fn break_storage(on: bool);
     #[wasm_bindgen(js_name = throwingFetch)]
     fn throwing_fetch(on: bool);
+    #[wasm_bindgen(js_name = nullProtoCall)]
+    fn null_proto_call(id: &str, token: &str) -> JsValue;
+    #[wasm_bindgen(js_name = polluteCallKeys)]
+    fn pollute_call_keys(on: bool, id: &str, token: &str);
     #[wasm_bindgen(js_name = isEndCallError)]
     fn is_end_call_error(value: &JsValue) -> bool;
 }
@@ -1049,4 +1063,27 @@ async fn outbox_replay_drops_expired_and_gone_calls_and_keeps_failing_ones() {
     assert_eq!(settled_records(&failing.id, 2).await.length(), 2);
     assert_eq!(outbox_entries().length(), 0);
     configure(js_options(&[("retries", JsValue::UNDEFINED)])).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn null_prototype_objects_work_and_inherited_keys_are_ignored() {
+    use_standin(true);
+    let call = mint().await;
+    let tracked = track_call(null_proto_call(&call.id, &call.token)).unwrap();
+    assert_eq!(tracked, call.id, "Object.create(null) is an object too");
+    assert!(untrack_call(call.id.clone().into()).unwrap());
+
+    // A polluted Object.prototype must not supply the id or token of a raw response object.
+    pollute_call_keys(true, "call_polluted", "et_polluted");
+    let raw = js_options(&[
+        ("call_id", call.id.clone().into()),
+        ("end_token", call.token.clone().into()),
+    ]);
+    let tracked = track_call(raw);
+    pollute_call_keys(false, "", "");
+    assert_eq!(tracked.unwrap(), call.id);
+    dispatch_page_hide(false);
+    let records = settled_records(&call.id, 1).await;
+    assert_eq!(records.length(), 1);
+    assert_eq!(text(&records.get(0), "auth"), "valid");
 }
