@@ -355,7 +355,7 @@ test('no cookies reach the API (a credentialed control request does carry one)',
   }
 });
 
-test('tokens never appear in console output or in errors', async (t) => {
+test('tokens never appear in console output, errors or page storage', async (t) => {
   const context = await browser.newContext();
   try {
     const { page, consoleMessages, pageErrors } = await openPage(context, 'strict-closed');
@@ -527,6 +527,17 @@ test('tokens never appear in console output or in errors', async (t) => {
       ),
     ];
     assert.ok(errors.length >= 16 && texts.length > errors.length * 4, 'the search covers every error');
+    // Nothing stored either: the page was never left offline, so the outbox (the one place a
+    // token may be stored) is empty, and no other storage holds one.
+    const stored = await run(async () => ({
+      local: JSON.stringify(Object.entries(localStorage)),
+      session: JSON.stringify(Object.entries(sessionStorage)),
+      cookie: document.cookie,
+      databases: JSON.stringify((await indexedDB.databases?.()) ?? []),
+      caches: JSON.stringify(await caches.keys().catch(() => [])),
+    }));
+    assert.equal(stored.local, '[]', 'no localStorage entry (no outbox entry online)');
+    for (const [where, text] of Object.entries(stored)) texts.push({ where: `page ${where} storage`, text });
     const WINDOW = 12;
     for (const secret of secrets) {
       for (let i = 0; i + WINDOW <= secret.length; i++) {
