@@ -321,9 +321,9 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
     };
     let settle_call = call.clone();
     let promise = future_to_promise(async move {
-        let outcome = run_attempts(&settle_call, &clock, fetch, retries).await;
+        let (outcome, handed_over) = run_attempts(&settle_call, &clock, fetch, retries).await;
         let rearm = match &outcome {
-            Err(failure) if was_armed && transport::is_retryable(failure) => {
+            Err(failure) if was_armed && !handed_over && transport::is_retryable(failure) => {
                 Some(settle_call.clone())
             }
             _ => None,
@@ -340,7 +340,8 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
         settle(&settle_call.id, rearm);
         match &outcome {
             Ok(response) => emit_ended(settle_call.id.as_str(), via.as_str(), response),
-            Err(failure) => via.failed(failure),
+            Err(failure) if !handed_over => via.failed(failure),
+            Err(_) => {}
         }
         outcome.map_err(Failure::into_js)
     });
@@ -353,17 +354,19 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
 
 /// The first attempt's answer, then up to `retries` more attempts of the same (idempotent)
 /// end while failures are retryable and the budget allows. Between attempts the call is
-/// "waiting" in the registry, so a page leave meanwhile sends it instead.
+/// "waiting" in the registry, so a page leave meanwhile sends it instead. The flag says
+/// whether the end was handed over (a page leave sent it, or the app untracked it): then
+/// the call is neither re-armed nor put back in the outbox.
 async fn run_attempts(
     call: &Armed,
     clock: &transport::Clock,
     mut fetch: Promise,
     retries: u32,
-) -> Result<JsValue, Failure> {
+) -> (Result<JsValue, Failure>, bool) {
     let mut retry = 0;
     loop {
         let (failure, retry_after_ms) = match transport::answer(fetch, clock).await {
-            transport::Answer::Final(outcome) => return outcome,
+            transport::Answer::Final(outcome) => return (outcome, false),
             transport::Answer::Retryable {
                 failure,
                 retry_after_ms,
@@ -389,7 +392,9 @@ async fn run_attempts(
             .unwrap_or(false);
         let delay = match delay {
             Some(delay) if paused => delay,
-            _ => return Err(tried(failure, retry + 1)),
+            // Untracked while the attempt was in flight: handed over.
+            Some(_) => return (Err(tried(failure, retry + 1)), true),
+            None => return (Err(tried(failure, retry + 1)), false),
         };
         let slept = crate::timer::sleep(delay).await;
         let resumed = with_state(|state| {
@@ -397,14 +402,17 @@ async fn run_attempts(
             let _ = state.sync_listeners();
             Ok(resumed)
         });
-        if slept.is_err() || !matches!(resumed, Ok(true)) {
+        if !matches!(resumed, Ok(true)) {
             // A page leave sent it meanwhile, or the app untracked it.
-            return Err(tried(failure, retry + 1));
+            return (Err(tried(failure, retry + 1)), true);
+        }
+        if slept.is_err() {
+            return (Err(tried(failure, retry + 1)), false);
         }
         retry += 1;
         fetch = match transport::attempt(call, clock) {
             Ok(fetch) => fetch,
-            Err(next) => return Err(tried(next, retry + 1)),
+            Err(next) => return (Err(tried(next, retry + 1)), false),
         };
     }
 }

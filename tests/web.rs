@@ -1087,3 +1087,32 @@ async fn null_prototype_objects_work_and_inherited_keys_are_ignored() {
     assert_eq!(records.length(), 1);
     assert_eq!(text(&records.get(0), "auth"), "valid");
 }
+
+#[wasm_bindgen_test]
+async fn an_outbox_end_taken_over_by_a_page_leave_is_not_stored_again() {
+    use_standin(true);
+    let call = mint().await;
+    fail_with_503(&call.id, 1, Some("1")).await;
+    let entries = js_sys::Array::new();
+    entries.push(&js_options(&[
+        ("callId", call.id.clone().into()),
+        ("endToken", call.token.clone().into()),
+        ("baseUrl", standin().into()),
+        ("time", js_sys::Date::now().into()),
+    ]));
+    set_outbox(&entries);
+    assert_eq!(replay_outbox(), 1);
+    settled_records(&call.id, 1).await; // the 503 came back; waiting out Retry-After
+    dispatch_page_hide(false);
+    wait(1200).await; // past the wait: the replay has settled
+    assert_eq!(
+        settled_records(&call.id, 2).await.length(),
+        2,
+        "the 503, then pagehide's"
+    );
+    assert_eq!(
+        outbox_entries().length(),
+        0,
+        "sent by the leave: not put back for the next init"
+    );
+}
