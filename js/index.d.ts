@@ -154,8 +154,9 @@ export function trackCall(call: CallToTrack | ConnectionDetails): string;
 
 /**
  * End a call now and disarm it. While one end of an id is in flight, calling again returns
- * the same promise. Rejects with `EndCallError`; on `network`, `timeout`, 429 and 5xx the
- * call stays tracked, so a page leave still ends it.
+ * the same promise. Network errors, 5xx and 429 are retried (`retries`, within `timeoutMs`).
+ * Rejects with `EndCallError`; after `network`, `timeout`, 429 and 5xx a tracked call stays
+ * tracked, so a page leave still ends it.
  */
 export function endCall(callId: string, options?: EndCallOptions): Promise<EndCallResponse>;
 
