@@ -159,6 +159,11 @@ export function breakStorage(on) {
     Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); };
   } else Storage.prototype.setItem = savedSetItem;
 }
+// As in a sandboxed frame or with storage blocked: reading window.localStorage throws.
+export function denyStorage(on) {
+  if (on) Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('denied', 'SecurityError'); }, configurable: true });
+  else delete window.localStorage;
+}
 export function throwingFetch(on) {
   if (on) { savedFetch = globalThis.fetch; globalThis.fetch = () => { throw new TypeError('refused'); }; }
   else globalThis.fetch = savedFetch;
@@ -229,6 +234,8 @@ extern "C" {
     fn set_outbox(entries: &JsValue);
     #[wasm_bindgen(js_name = breakStorage)]
     fn break_storage(on: bool);
+    #[wasm_bindgen(js_name = denyStorage)]
+    fn deny_storage(on: bool);
     #[wasm_bindgen(js_name = throwingFetch)]
     fn throwing_fetch(on: bool);
     #[wasm_bindgen(js_name = nullProtoCall)]
@@ -1020,6 +1027,23 @@ async fn a_fetch_that_throws_on_leave_stores_the_end_and_full_storage_never_thro
     assert_eq!(outbox_entries().length(), 0);
     assert_eq!(
         settled_records(&other.id, 1).await.length(),
+        1,
+        "sent anyway"
+    );
+
+    // Storage denied altogether (the localStorage getter throws): the same, and a replay
+    // finds nothing and does not throw either.
+    let third = mint().await;
+    track(&third);
+    deny_storage(true);
+    fake_offline(true);
+    dispatch_page_hide(false);
+    fake_offline(false);
+    let replayed = replay_outbox();
+    deny_storage(false);
+    assert_eq!(replayed, 0);
+    assert_eq!(
+        settled_records(&third.id, 1).await.length(),
         1,
         "sent anyway"
     );
