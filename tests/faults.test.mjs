@@ -25,9 +25,9 @@
 // send after the page closed) and prints the observed table.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { startStandin } from './support/standin.mjs';
+import { unusedPort } from './support/net.mjs';
 import { startStaticServer } from './support/static-server.mjs';
 import { launchChromium } from './support/chromium.mjs';
 
@@ -36,14 +36,6 @@ let standin, pages, browser, context, closedBase;
 let hungCall = null;
 
 /** A loopback port with nothing listening on it (bound, then released). */
-async function unusedPort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 before(async () => {
   standin = await startStandin();
   closedBase = `http://127.0.0.1:${await unusedPort()}`;

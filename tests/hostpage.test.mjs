@@ -12,10 +12,10 @@
 //   a connect-src that omits the wasm's origin: init() says to add it to connect-src
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { startStandin } from './support/standin.mjs';
+import { unusedPort } from './support/net.mjs';
 import { startStaticServer } from './support/static-server.mjs';
 import { launchChromium } from './support/chromium.mjs';
 
@@ -50,14 +50,6 @@ function policy(name) {
 }
 
 /** A loopback port with nothing listening on it (bound, then released). */
-async function unusedPort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 before(async () => {
   standin = await startStandin();
   closedOrigin = `http://127.0.0.1:${await unusedPort()}`;
