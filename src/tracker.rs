@@ -74,7 +74,8 @@ extern "C" {
 }
 
 impl State {
-    /// Install or remove listeners so that they exist exactly while calls are armed.
+    /// Install or remove listeners so that they exist exactly while a page leave would have
+    /// something to send (armed calls, or manual ends waiting to retry).
     fn sync_listeners(&mut self) -> Result<(), Failure> {
         if !self.registry.needs_page_leave() {
             self.listeners = None;

@@ -2,8 +2,8 @@
 //! credentials: 'omit', headers: {Authorization}})`, issued synchronously by the caller.
 //!
 //! Page-leave handlers call [`send_and_forget`]; `endCall` runs [`attempt`]s (retries
-//! included) within one [`Clock`] and classifies each with [`answer`]; [`arm_deferred`] hands the same request to the browser's
-//! `fetchLater` ahead of time. All three build it with [`request_init`], so there is exactly
+//! included) within one [`Clock`] and classifies each with [`answer`]; [`arm_deferred`]
+//! hands the same request to the browser's `fetchLater` ahead of time. All three build it with [`request_init`], so there is exactly
 //! one request shape.
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
 //! microtask late, which is too late in `pagehide`; a plain init object does both right.)
