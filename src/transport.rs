@@ -194,17 +194,7 @@ pub fn attempt(call: &Armed, clock: &Clock) -> Result<Promise, Failure> {
 pub async fn answer(fetch: Promise, clock: &Clock) -> Answer {
     let response: Response = match JsFuture::from(fetch).await {
         Ok(response) => response.unchecked_into(),
-        Err(cause) => {
-            let failure = transport_failure(clock, cause);
-            return if failure.kind == ErrorKind::Timeout {
-                Answer::Final(Err(failure))
-            } else {
-                Answer::Retryable {
-                    failure,
-                    retry_after_ms: None,
-                }
-            };
-        }
+        Err(cause) => return classify(transport_failure(clock, cause), None),
     };
     let status = response.status();
     if (200..300).contains(&status) {
@@ -231,14 +221,20 @@ pub async fn answer(fetch: Promise, clock: &Clock) -> Answer {
     }
     let failure =
         Failure::new(ErrorKind::Http, response::http_status_message(status)).with_status(status);
-    if status == 429 || status >= 500 {
-        // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
-        let retry_after_ms = response
-            .headers()
-            .get("retry-after")
-            .ok()
-            .flatten()
-            .and_then(|value| retry_after_ms(&value, js_sys::Date::now()));
+    // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .ok()
+        .flatten()
+        .and_then(|value| retry_after_ms(&value, js_sys::Date::now()));
+    classify(failure, retry_after)
+}
+
+/// Retry what [`is_retryable`] says may not have reached the API, except a timeout: its
+/// budget is spent.
+fn classify(failure: Failure, retry_after_ms: Option<f64>) -> Answer {
+    if failure.kind != ErrorKind::Timeout && is_retryable(&failure) {
         Answer::Retryable {
             failure,
             retry_after_ms,
