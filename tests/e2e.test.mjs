@@ -13,6 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandin } from './support/standin.mjs';
 import { startStaticServer } from './support/static-server.mjs';
+import { e2ePageUrl } from './support/e2e-page.mjs';
 import { selectedEngines } from './support/engines.mjs';
 
 const PREFLIGHT_DELAY_MS = 500;
@@ -43,14 +44,7 @@ after(async () => {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const blankUrl = () => `${origin}/e2e/page.html?noinit=1`;
 
-function pageUrl(calls, params = {}) {
-  const query = new URLSearchParams({
-    api: standin.url,
-    calls: calls.map((c) => `${c.call_id}:${c.end_token}`).join(','),
-    ...params,
-  });
-  return `${origin}/e2e/page.html?${query}`;
-}
+const pageUrl = (calls, params) => e2ePageUrl(origin, standin.url, calls, params);
 
 /** Open a tab tracking `calls` fresh calls; checks the page tracks exactly them. */
 async function openTracked(openTab, { calls = 1, params = {} } = {}) {

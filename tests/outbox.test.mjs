@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandin } from './support/standin.mjs';
 import { startStaticServer } from './support/static-server.mjs';
+import { e2ePageUrl } from './support/e2e-page.mjs';
 import { launchChromium } from './support/chromium.mjs';
 
 const OUTBOX_KEY = 'voice-end-call:outbox:v1';
@@ -27,14 +28,7 @@ after(async () => {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function pageUrl(calls, params = {}) {
-  const query = new URLSearchParams({
-    api: standin.url,
-    calls: calls.map((c) => `${c.call_id}:${c.end_token}`).join(','),
-    ...params,
-  });
-  return `${origin}/e2e/page.html?${query}`;
-}
+const pageUrl = (calls, params) => e2ePageUrl(origin, standin.url, calls, params);
 
 async function openTracked(context, calls, params) {
   const page = await context.newPage();
