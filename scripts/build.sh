@@ -11,6 +11,7 @@ rm -rf dist
   target/wasm32-unknown-unknown/release/voice_end_call.wasm
 # binaryen from npm: Debian's wasm-opt 108 emits modules that fail to instantiate.
 node_modules/.bin/wasm-opt -Oz dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
+node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
 node scripts/minify-glue.mjs dist/voice_end_call.js
 
 # The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a
