@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-cargo build --release --lib --target wasm32-unknown-unknown
+# No `std` feature: the crate brings its own panic handler (see Cargo.toml).
+cargo build --release --lib --target wasm32-unknown-unknown --no-default-features
 rm -rf dist
 .tools/bin/wasm-bindgen --target web --no-typescript --out-dir dist --out-name voice_end_call \
   target/wasm32-unknown-unknown/release/voice_end_call.wasm

@@ -22,7 +22,7 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 # 2. wasm-bindgen-cli, exactly the version Cargo.toml pins (the glue must match the crate).
-version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"$/\1/p' Cargo.toml)
+version=$(sed -n 's/^wasm-bindgen = .*"=\([0-9.]*\)".*$/\1/p' Cargo.toml)
 [ -n "$version" ] || { say "no exact wasm-bindgen pin found in Cargo.toml"; exit 1; }
 if ! { [ -x .tools/bin/wasm-bindgen ] && .tools/bin/wasm-bindgen --version | grep -qx "wasm-bindgen $version" \
        && [ -x .tools/bin/wasm-bindgen-test-runner ]; }; then

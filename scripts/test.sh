@@ -11,6 +11,8 @@ step "format and lints (clippy denies unwrap/expect/panic/indexing in src/)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --test web -- -D warnings
+# The shipped configuration (no `std`: the crate's own panic handler), as scripts/build.sh builds it.
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
 step "Rust unit and property tests (host)"
 cargo test --test host --test host_retry

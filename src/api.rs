@@ -3,6 +3,9 @@
 //! The public, documented surface is `js/index.js` + `js/index.d.ts`, which gate these on
 //! `init()`.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -3,6 +3,9 @@
 //!
 //! Everything here is plain Rust over `&str`, so it is unit- and property-tested on the host.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// The longest call id accepted, in UTF-8 bytes. Real ids are short (tens of bytes); the cap
 /// keeps a bad value from producing a URL that proxies and servers reject with 414.
 pub const MAX_CALL_ID_BYTES: usize = 1024;

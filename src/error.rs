@@ -4,6 +4,8 @@
 //! loaded (the JS wrapper throws `not-initialized` errors of the same class) and so that
 //! `instanceof EndCallError` holds for errors made on either side.
 
+use alloc::string::String;
+
 use wasm_bindgen::prelude::*;
 
 /// What went wrong; mirrors the `kind` strings of the JS `EndCallError`.

@@ -15,10 +15,21 @@
 //! - [`tracker`]: the page's state tying the above together.
 //! - [`api`]: the functions exported to JavaScript.
 //! - [`error`]: typed failures and the JS `EndCallError`.
+//! - [`global`]: the page-global cells the state lives in.
+//!
+//! The crate is `no_std` (+ `alloc`); the default `std` feature is for tests. Without it
+//! (the shipped build) the crate brings its own panic handler, see `Cargo.toml`.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod api;
 pub mod endpoint;
 pub mod error;
+pub mod global;
 pub mod lifecycle;
 pub mod options;
 pub mod outbox;
@@ -35,3 +46,11 @@ pub mod transport;
 #[global_allocator]
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
+// Without std, a panic handler must come from somewhere; a trap is all a bug could do in a
+// wasm instance anyway (panic = "abort"). None is reachable: see the clippy lints.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn on_panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -3,6 +3,8 @@
 //! Options are applied atomically: the new configuration is built completely from the
 //! current one and only then swapped in, so a rejected call leaves the old one in force.
 
+use alloc::string::String;
+
 use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -82,7 +84,7 @@ pub fn timeout_from_number(ms: f64) -> Result<u32, &'static str> {
         return Err("must be at most 2147483647 (the largest delay browsers honour)");
     }
     // In range by the checks above, so the cast neither saturates nor truncates a whole value.
-    Ok(ms.ceil() as u32)
+    Ok(ceil_u32(ms))
 }
 
 /// Apply the keys present in `options` on top of `current`. A key explicitly set to
@@ -160,6 +162,17 @@ fn bool_option(value: &JsValue, default: bool, path: &str) -> Result<bool, Failu
         .ok_or_else(|| config_error(path, "must be a boolean"))
 }
 
+/// `x` rounded up, for `0 <= x <= u32::MAX` (callers check the range). `f64::ceil` is std-only.
+pub fn ceil_u32(x: f64) -> u32 {
+    // The cast truncates toward zero; add one if that dropped a fraction.
+    let whole = x as u32;
+    if f64::from(whole) < x {
+        whole.saturating_add(1)
+    } else {
+        whole
+    }
+}
+
 /// A timeout option in milliseconds (see [`timeout_from_number`]).
 pub fn parse_timeout(value: &JsValue, path: &str) -> Result<u32, Failure> {
     let ms = value
@@ -175,7 +188,7 @@ pub fn parse_retries(value: &JsValue, path: &str) -> Result<u32, Failure> {
 
 /// Validate a retry count given as a JS number.
 pub fn retries_from_number(n: f64) -> Result<u32, &'static str> {
-    if n.is_finite() && n >= 0.0 && n <= f64::from(MAX_RETRIES) && n.fract() == 0.0 {
+    if n.is_finite() && n >= 0.0 && n <= f64::from(MAX_RETRIES) && f64::from(n as u32) == n {
         // A whole number in 0..=10 by the checks above.
         Ok(n as u32)
     } else {

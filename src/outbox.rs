@@ -8,6 +8,9 @@
 //! Every storage error (private mode, quota, a sandboxed frame, corrupt JSON) is swallowed:
 //! the outbox is a best effort on top of a best effort, and must never break a page.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;

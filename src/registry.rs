@@ -14,6 +14,9 @@
 //! An id is never Armed and Ending at once, so no path can send twice. Plain Rust, generic
 //! over the in-flight handle (a JS `Promise` in the browser), so it is tested on the host.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::endpoint::{CallId, EndToken};
 use crate::transport::Deferred;
 

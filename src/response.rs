@@ -5,6 +5,8 @@
 //! serde: it is the same check for a fraction of the size (see README, "What each
 //! dependency costs").
 
+use alloc::string::String;
+
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::JsValue;
 

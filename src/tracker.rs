@@ -1,13 +1,15 @@
 //! The tracked-call state of this page: configuration, the registry, and the page-leave
 //! listeners, which exist exactly while the registry has armed calls.
 //!
-//! All state is in one thread-local `RefCell`. Every access uses `try_borrow_mut`; the only JS
+//! All state is in one page-global `RefCell`. Every access uses `try_borrow_mut`; the only JS
 //! called while it is borrowed is `add/removeEventListener` and `AbortController.abort`, with
 //! errors caught, and a re-entrant call (an instrumented `fetch`, an `abort` listener) gets a
 //! typed error instead of a panic. `fetch`, `fetchLater`, console and app listeners run
 //! outside the borrow.
 
-use std::cell::RefCell;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -15,6 +17,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
+use crate::global::page_global;
 use crate::lifecycle::{EventListener, PageLeaveListeners};
 use crate::options::Config;
 use crate::outbox;
@@ -50,7 +53,7 @@ pub fn send_on_before_unload(generation: u32) {
     }
 }
 
-thread_local! {
+page_global! {
     static STATE: RefCell<State> = RefCell::new(State::default());
 }
 

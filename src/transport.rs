@@ -8,8 +8,9 @@
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
 //! microtask late, which is too late in `pagehide`; a plain init object does both right.)
 
-use std::cell::Cell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::Cell;
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Response};
 
 use crate::error::{ErrorKind, Failure};
+use crate::global::page_global;
 use crate::registry::Armed;
 use crate::response;
 use crate::timer::Timer;
@@ -98,7 +100,7 @@ pub fn arm_deferred(call: &Armed) -> Option<Deferred> {
     Some(Deferred { controller, result })
 }
 
-thread_local! {
+page_global! {
     // One shared no-op rejection handler, so fire-and-forget sends never surface as
     // "unhandled rejection" in the host page.
     static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
@@ -309,7 +311,7 @@ pub fn retry_delay(
         return None;
     }
     // Below remaining_ms ≤ 2^31 by the check above, so the cast is exact.
-    Some(delay.ceil() as u32)
+    Some(crate::options::ceil_u32(delay))
 }
 
 /// A `Retry-After` value in milliseconds from `now_ms`: delay-seconds or an HTTP date

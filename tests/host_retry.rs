@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 
 use voice_end_call::endpoint::{base_of_end_url, BaseUrl, CallId, EndToken};
+use voice_end_call::options::ceil_u32;
 use voice_end_call::outbox::is_fresh;
 use voice_end_call::registry::{Armed, Registry};
 use voice_end_call::transport::{
@@ -150,7 +151,23 @@ fn a_wait_that_nobody_interrupts_resumes() {
     assert!(!registry.resume_ending(&a.id), "one resume per wait");
 }
 
+#[test]
+fn ceil_u32_rounds_up_at_the_edges() {
+    assert_eq!(ceil_u32(0.0), 0);
+    assert_eq!(ceil_u32(0.2), 1);
+    assert_eq!(ceil_u32(1.0), 1);
+    assert_eq!(ceil_u32(1.000_000_1), 2);
+    assert_eq!(ceil_u32(2_147_483_647.0), 2_147_483_647);
+    assert_eq!(ceil_u32(4_294_967_295.0), u32::MAX);
+}
+
 proptest! {
+    // The crate is no_std (no f64::ceil): its own ceil must agree with std's on its range.
+    #[test]
+    fn ceil_u32_matches_std_ceil(x in 0.0..=4_294_967_295.0f64) {
+        prop_assert_eq!(f64::from(ceil_u32(x)), x.ceil());
+    }
+
     #[test]
     fn retry_delays_always_fit_the_budget(
         retry in any::<u32>(),
