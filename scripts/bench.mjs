@@ -15,7 +15,7 @@
 // Usage: node scripts/bench.mjs [--quick] [--n-init N] [--rounds M] [--k K] [--n-ctx N]
 //                               [--concurrency C]
 // (expects a built dist/; scripts/bench.sh builds first).
-import { readFile, writeFile, mkdir, mkdtemp, cp, rm } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir, mkdtemp, cp, rm } from 'node:fs/promises';
 import { gzipSync, brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -166,9 +166,15 @@ function compressed(buffer) {
 
 async function measureSizes() {
   const files = {};
-  for (const name of ['voice_end_call_bg.wasm', 'voice_end_call.js', 'index.js']) {
+  // Every file a page loads: the wasm, the glue, the entry, and the error class (a
+  // wasm-bindgen snippet, re-exported by errors.js).
+  const snippets = (await readdir(path.join(DIST, 'snippets'), { recursive: true }))
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => path.join('snippets', name));
+  for (const name of ['voice_end_call_bg.wasm', 'voice_end_call.js', 'index.js', 'errors.js', ...snippets]) {
     files[`dist/${name}`] = compressed(await readFile(path.join(DIST, name)));
   }
+  const everything = Object.values(files).reduce((sum, f) => sum + f.brotli, 0);
   const glue = await readFile(path.join(DIST, 'voice_end_call.js'), 'utf8');
   const minified = await minify(glue, { compress: true, mangle: true, module: true });
   if (typeof minified.code !== 'string') throw new Error('terser produced no code');
@@ -181,6 +187,8 @@ async function measureSizes() {
     wasmSha256,
     files,
     glueMinified: glueMin,
+    // Each file compressed on its own, as a server sends them.
+    everythingBrotli: everything,
     total: {
       label: 'wasm + glue (minified), brotli',
       bytes: total,
@@ -451,6 +459,7 @@ function renderText(r) {
     out.push(`(wasm sha256 ${r.sizes.wasmSha256}…)`);
     out.push(table(['file', 'raw', 'gzip -9', 'brotli q11'], sizeRows(r.sizes), ['l']));
     out.push('', ...totalLine(r.sizes.total));
+    out.push(`everything a page loads (wasm + all JS), brotli: ${r.sizes.everythingBrotli} B (${kb(r.sizes.everythingBrotli)})`);
   }
 
   h('2. Browser timings (headless Chromium)');
@@ -518,6 +527,7 @@ function renderMarkdown(r) {
     out.push(`wasm sha256 \`${r.sizes.wasmSha256}…\``, '');
     out.push(mdTable(['file', 'raw', 'gzip -9', 'brotli q11'], sizeRows(r.sizes).map(([f, ...n]) => [f.replace(/^(\S+)/, '`$1`'), ...n])));
     out.push('', ...totalLine(r.sizes.total).map((l) => `- ${l.trim()}`));
+    out.push(`- everything a page loads (wasm + all JS), brotli: ${r.sizes.everythingBrotli} B (${kb(r.sizes.everythingBrotli)})`);
   }
   out.push('', '## 2. Browser timings (headless Chromium)', '');
   const b = r.browser;

@@ -1,5 +1,6 @@
-// Minifies the wasm-bindgen glue in place (about 1.4 KB less, brotli). Export names are
-// kept (module: true mangles only locals), so the JS entry's imports still resolve.
+// Minifies a shipped JS module in place: the wasm-bindgen glue (about 1.4 KB less, brotli)
+// and the entry (0.8 KB). Export names are kept (module: true mangles only locals), so the
+// modules' imports of each other still resolve.
 import { readFile, writeFile } from 'node:fs/promises';
 import { minify } from 'terser';
 
