@@ -1,7 +1,7 @@
 // `npm run bench`: sizes of the shipped files and timings/delivery in headless Chromium.
 //
-//   1. sizes: wasm, wasm-bindgen glue and JS entry (raw, gzip -9, brotli q11), the glue
-//      minified with terser, and wasm + minified glue (brotli) against the 16 KB budget.
+//   1. sizes: every shipped wasm/JS file as built (raw, gzip -9, brotli q11), wasm + glue
+//      (brotli) against the 16 KB budget, and everything a page loads.
 //   2. browser timings (scripts/bench-page/, cross-origin isolated for a ~5 µs timer):
 //      init(), the pagehide handler (keepalive and deferred/fetchLater), and a manual
 //      endCall round trip against a plain keepalive fetch, interleaved.
@@ -23,7 +23,6 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import { minify } from 'terser';
 import { startStandin } from '../tests/support/standin.mjs';
 import { startStaticServer } from '../tests/support/static-server.mjs';
 import { launchChromium, CHROMIUM_PATH } from '../tests/support/chromium.mjs';
@@ -175,22 +174,18 @@ async function measureSizes() {
     files[`dist/${name}`] = compressed(await readFile(path.join(DIST, name)));
   }
   const everything = Object.values(files).reduce((sum, f) => sum + f.brotli, 0);
-  const glue = await readFile(path.join(DIST, 'voice_end_call.js'), 'utf8');
-  const minified = await minify(glue, { compress: true, mangle: true, module: true });
-  if (typeof minified.code !== 'string') throw new Error('terser produced no code');
-  const glueMin = compressed(Buffer.from(minified.code));
   const wasm = await readFile(path.join(DIST, 'voice_end_call_bg.wasm'));
   const wasmSha256 = createHash('sha256').update(wasm).digest('hex').slice(0, 16);
   const wasmBrotli = files['dist/voice_end_call_bg.wasm'].brotli;
-  const total = wasmBrotli + glueMin.brotli;
+  // The build minifies the glue already (scripts/build.sh).
+  const total = wasmBrotli + files['dist/voice_end_call.js'].brotli;
   return {
     wasmSha256,
     files,
-    glueMinified: glueMin,
     // Each file compressed on its own, as a server sends them.
     everythingBrotli: everything,
     total: {
-      label: 'wasm + glue (minified), brotli',
+      label: 'wasm + glue, brotli',
       bytes: total,
       budget: BUDGET_BYTES,
       goal: GOAL_BYTES,
@@ -407,10 +402,7 @@ async function measureDelivery(browser, standin, e2eUrl, nCtx, concurrency) {
 // ---- report --------------------------------------------------------------------------
 
 function sizeRows(sizes) {
-  const rows = Object.entries(sizes.files).map(([name, s]) => [name, s.raw, s.gzip, s.brotli]);
-  const m = sizes.glueMinified;
-  rows.push(['dist/voice_end_call.js (terser)', m.raw, m.gzip, m.brotli]);
-  return rows;
+  return Object.entries(sizes.files).map(([name, s]) => [name, s.raw, s.gzip, s.brotli]);
 }
 
 function totalLine(total) {

@@ -17,14 +17,14 @@ rm -rf dist
 node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features \
   dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
 node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
-node scripts/minify-glue.mjs dist/voice_end_call.js
+node scripts/minify-js.mjs dist/voice_end_call.js
 
 # The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a
 # stable path for the JS entry, which must have the very same class.
 snippet=$(cd dist && ls snippets/*/js/errors.js)
-node scripts/minify-glue.mjs "dist/$snippet"
+node scripts/minify-js.mjs "dist/$snippet"
 printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
 cp js/index.js js/index.d.ts dist/
 # The entry is minified like the glue (0.8 KB less, brotli); js/index.js is the readable source.
-node scripts/minify-glue.mjs dist/index.js
+node scripts/minify-js.mjs dist/index.js
 echo "build: dist/ ready ($(du -sb dist | cut -f1) bytes)"
