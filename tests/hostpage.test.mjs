@@ -112,6 +112,18 @@ function trackOnPage(page, calls) {
   );
 }
 
+/** Track a minted call on the page and end it manually; the page's outcome of endCall. */
+function trackAndEnd(page, call) {
+  return page.evaluate(
+    ({ callId, endToken }) =>
+      window.outcome(() => {
+        window.lib.trackCall({ callId, endToken });
+        return window.lib.endCall(callId);
+      }),
+    { callId: call.call_id, endToken: call.end_token },
+  );
+}
+
 /** End requests per call id: up to ARRIVAL_MS for one each, then SETTLE_MS for duplicates. */
 async function settledRecords(ids) {
   const deadline = Date.now() + ARRIVAL_MS;
@@ -139,14 +151,7 @@ test('strict CSP: init, manual endCall and page-close ending all work', async (t
 
     // (a) Manual end: the camelCase response, one POST with the call's own bearer.
     const manual = standin.state.mintCall();
-    const ended = await page.evaluate(
-      ({ callId, endToken }) =>
-        window.outcome(() => {
-          window.lib.trackCall({ callId, endToken });
-          return window.lib.endCall(callId);
-        }),
-      { callId: manual.call_id, endToken: manual.end_token },
-    );
+    const ended = await trackAndEnd(page, manual);
     assert.equal(ended.ok, true, JSON.stringify(ended.error));
     assert.deepEqual(Object.keys(ended.value).sort(), ['actualDurationSeconds', 'callId', 'creditsUsed', 'endedAt', 'status']);
     assert.equal(ended.value.callId, manual.call_id);
@@ -316,14 +321,7 @@ test('no cookies reach the API (a credentialed control request does carry one)',
 
     // One call ended manually, one per page-close transport.
     const manual = standin.state.mintCall();
-    const ended = await page.evaluate(
-      ({ callId, endToken }) =>
-        window.outcome(() => {
-          window.lib.trackCall({ callId, endToken });
-          return window.lib.endCall(callId);
-        }),
-      { callId: manual.call_id, endToken: manual.end_token },
-    );
+    const ended = await trackAndEnd(page, manual);
     assert.equal(ended.ok, true, JSON.stringify(ended.error));
     const [viaKeepalive, viaDeferred] = [standin.state.mintCall(), standin.state.mintCall()];
     const tracked = await trackOnPage(page, [
