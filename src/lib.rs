@@ -11,6 +11,7 @@
 //! - [`registry`]: the per-call exactly-once state machine.
 //! - [`transport`]: the one request path (keepalive fetch) and reading answers.
 //! - [`response`]: `EndCallResponse` validation and status messages.
+//! - [`promise`], [`timer`]: continuing after a promise or a delay, without an executor.
 //! - [`lifecycle`]: page-leave listeners that remove themselves on drop.
 //! - [`tracker`]: the page's state tying the above together.
 //! - [`api`]: the functions exported to JavaScript.
@@ -33,6 +34,7 @@ pub mod global;
 pub mod lifecycle;
 pub mod options;
 pub mod outbox;
+pub mod promise;
 pub mod registry;
 pub mod response;
 pub mod timer;

@@ -13,6 +13,8 @@
 //! - Never `unload` (deprecated, blocks bfcache), never `visibilitychange` or `freeze`
 //!   (switching tabs mid-call is normal).
 
+use alloc::boxed::Box;
+
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -104,11 +106,14 @@ fn on_before_unload(event: Event) {
     // A failure to schedule leaves the sending to `pagehide`. The generation guards against
     // a check that only runs after a back/forward-cache round trip.
     let generation = tracker::leave_generation();
-    let _ = timer::defer(move || {
-        if !is_cancelled(&event) {
-            tracker::send_on_before_unload(generation);
-        }
-    });
+    timer::after(
+        0,
+        Box::new(move |fired| {
+            if fired && !is_cancelled(&event) {
+                tracker::send_on_before_unload(generation);
+            }
+        }),
+    );
 }
 
 /// Whether a `beforeunload` listener asked the browser to confirm the leave: by

@@ -7,13 +7,14 @@
 //! typed error instead of a panic. `fetch`, `fetchLater`, console and app listeners run
 //! outside the borrow.
 
+use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
@@ -21,7 +22,9 @@ use crate::global::page_global;
 use crate::lifecycle::{EventListener, PageLeaveListeners};
 use crate::options::Config;
 use crate::outbox;
+use crate::promise;
 use crate::registry::{Armed, BeingEnded, Registry};
+use crate::timer;
 use crate::transport::{self, Deferred};
 
 #[derive(Default)]
@@ -323,31 +326,23 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
             return Err(failure);
         }
     };
-    let settle_call = call.clone();
-    let promise = future_to_promise(async move {
-        let (outcome, handed_over) = run_attempts(&settle_call, &clock, fetch, retries).await;
-        let rearm = match &outcome {
-            Err(failure) if was_armed && !handed_over && transport::is_retryable(failure) => {
-                Some(settle_call.clone())
-            }
-            _ => None,
-        };
-        let outcome = match outcome {
-            Err(mut failure) if rearm.is_some() => {
-                failure
-                    .message
-                    .push_str(" The call stays tracked, so leaving the page still ends it.");
-                Err(failure)
-            }
-            other => other,
-        };
-        settle(&settle_call.id, rearm);
-        match &outcome {
-            Ok(response) => emit_ended(settle_call.id.as_str(), via.as_str(), response),
-            Err(failure) if !handed_over => via.failed(failure),
-            Err(_) => {}
+    // The executor runs synchronously, so `start` is always taken; the first answer is
+    // handled in a later microtask, after the in-flight handle below is recorded.
+    let mut start = Some((call.clone(), clock, fetch, via));
+    let promise = Promise::new(&mut |resolve, reject| {
+        if let Some((call, clock, fetch, via)) = start.take() {
+            let end = ManualEnd {
+                call,
+                clock,
+                retries,
+                retry: Cell::new(0),
+                was_armed,
+                via,
+                resolve,
+                reject,
+            };
+            await_attempt(Rc::new(end), fetch);
         }
-        outcome.map_err(Failure::into_js)
     });
     with_state(|state| {
         state.registry.set_ending_handle(&call.id, promise.clone());
@@ -356,69 +351,131 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
     Ok(promise)
 }
 
-/// The first attempt's answer, then up to `retries` more attempts of the same (idempotent)
-/// end while failures are retryable and the budget allows. Between attempts the call is
-/// "waiting" in the registry, so a page leave meanwhile sends it instead. The flag says
-/// whether the end was handed over (a page leave sent it, or the app untracked it): then
-/// the call is neither re-armed nor put back in the outbox.
-async fn run_attempts(
-    call: &Armed,
-    clock: &transport::Clock,
-    mut fetch: Promise,
+/// A manual end between its steps: the first attempt's answer, then up to `retries` more
+/// attempts of the same (idempotent) end while failures are retryable and the budget
+/// allows. Between attempts the call is "waiting" in the registry, so a page leave
+/// meanwhile sends it instead. Each step holds an `Rc` of it; the last one to finish drops
+/// it, and with it the clock's timer.
+struct ManualEnd {
+    call: Armed,
+    clock: transport::Clock,
     retries: u32,
-) -> (Result<JsValue, Failure>, bool) {
-    let mut retry = 0;
-    loop {
-        let (failure, retry_after_ms) = match transport::answer(fetch, clock).await {
-            transport::Answer::Final(outcome) => return (outcome, false),
-            transport::Answer::Retryable {
-                failure,
-                retry_after_ms,
-            } => (failure, retry_after_ms),
-        };
-        let delay = if retry < retries {
-            transport::retry_delay(
-                retry,
-                retry_after_ms,
-                clock.remaining_ms(),
-                js_sys::Math::random(),
-            )
-        } else {
-            None
-        };
-        // Listeners follow: a page leave during the wait must find the call.
-        let paused = delay.is_some()
-            && with_state(|state| {
-                let paused = state.registry.pause_ending(call.clone());
-                let _ = state.sync_listeners();
-                Ok(paused)
-            })
-            .unwrap_or(false);
-        let delay = match delay {
-            Some(delay) if paused => delay,
-            // Untracked while the attempt was in flight: handed over.
-            Some(_) => return (Err(tried(failure, retry + 1)), true),
-            None => return (Err(tried(failure, retry + 1)), false),
-        };
-        let slept = crate::timer::sleep(delay).await;
-        let resumed = with_state(|state| {
-            let resumed = state.registry.resume_ending(&call.id);
+    /// Retries issued so far.
+    retry: Cell<u32>,
+    was_armed: bool,
+    via: Via,
+    /// The `endCall` promise's functions.
+    resolve: js_sys::Function,
+    reject: js_sys::Function,
+}
+
+/// Wait for an attempt's answer (and body), then finish or retry.
+fn await_attempt(end: Rc<ManualEnd>, fetch: Promise) {
+    promise::when_settled(
+        &fetch,
+        Box::new(
+            move |settled| match transport::answer(settled, &end.clock) {
+                transport::Answer::Final(outcome) => finish(&end, outcome, false),
+                transport::Answer::Retryable {
+                    failure,
+                    retry_after_ms,
+                } => retry_later(end, failure, retry_after_ms),
+                transport::Answer::Body { status, text } => promise::when_settled(
+                    &text,
+                    Box::new(move |text| {
+                        let outcome = transport::body_answer(status, text, &end.clock);
+                        finish(&end, outcome, false);
+                    }),
+                ),
+            },
+        ),
+    );
+}
+
+/// After a retryable failure: wait and try again if retries and budget are left, else
+/// finish with it.
+fn retry_later(end: Rc<ManualEnd>, failure: Failure, retry_after_ms: Option<f64>) {
+    let attempts = end.retry.get() + 1;
+    let delay = if end.retry.get() < end.retries {
+        transport::retry_delay(
+            end.retry.get(),
+            retry_after_ms,
+            end.clock.remaining_ms(),
+            js_sys::Math::random(),
+        )
+    } else {
+        None
+    };
+    // Listeners follow: a page leave during the wait must find the call.
+    let paused = delay.is_some()
+        && with_state(|state| {
+            let paused = state.registry.pause_ending(end.call.clone());
             let _ = state.sync_listeners();
-            Ok(resumed)
-        });
-        if !matches!(resumed, Ok(true)) {
-            // A page leave sent it meanwhile, or the app untracked it.
-            return (Err(tried(failure, retry + 1)), true);
+            Ok(paused)
+        })
+        .unwrap_or(false);
+    let delay = match delay {
+        Some(delay) if paused => delay,
+        // Untracked while the attempt was in flight: handed over.
+        Some(_) => return finish(&end, Err(tried(failure, attempts)), true),
+        None => return finish(&end, Err(tried(failure, attempts)), false),
+    };
+    timer::after(
+        delay,
+        Box::new(move |slept| {
+            let resumed = with_state(|state| {
+                let resumed = state.registry.resume_ending(&end.call.id);
+                let _ = state.sync_listeners();
+                Ok(resumed)
+            });
+            if !matches!(resumed, Ok(true)) {
+                // A page leave sent it meanwhile, or the app untracked it.
+                return finish(&end, Err(tried(failure, attempts)), true);
+            }
+            if !slept {
+                return finish(&end, Err(tried(failure, attempts)), false);
+            }
+            end.retry.set(attempts);
+            match transport::attempt(&end.call, &end.clock) {
+                Ok(fetch) => await_attempt(end, fetch),
+                Err(next) => finish(&end, Err(tried(next, attempts + 1)), false),
+            }
+        }),
+    );
+}
+
+/// Settle a manual end: re-arm the call if the end may not have reached the API (unless it
+/// was handed over: a page leave sent it, or the app untracked it), report a success, put a
+/// failed outbox entry back, and settle the `endCall` promise.
+fn finish(end: &ManualEnd, outcome: Result<JsValue, Failure>, handed_over: bool) {
+    let rearm = match &outcome {
+        Err(failure) if end.was_armed && !handed_over && transport::is_retryable(failure) => {
+            Some(end.call.clone())
         }
-        if slept.is_err() {
-            return (Err(tried(failure, retry + 1)), false);
+        _ => None,
+    };
+    let outcome = match outcome {
+        Err(mut failure) if rearm.is_some() => {
+            failure
+                .message
+                .push_str(" The call stays tracked, so leaving the page still ends it.");
+            Err(failure)
         }
-        retry += 1;
-        fetch = match transport::attempt(call, clock) {
-            Ok(fetch) => fetch,
-            Err(next) => return (Err(tried(next, retry + 1)), false),
-        };
-    }
+        other => other,
+    };
+    settle(&end.call.id, rearm);
+    let _ = match outcome {
+        Ok(response) => {
+            emit_ended(end.call.id.as_str(), end.via.as_str(), &response);
+            end.resolve.call1(&JsValue::NULL, &response)
+        }
+        Err(failure) => {
+            if !handed_over {
+                end.via.failed(&failure);
+            }
+            end.reject.call1(&JsValue::NULL, &failure.into_js())
+        }
+    };
 }
 
 /// Say how many attempts a failure took, when more than one.

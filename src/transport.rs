@@ -3,8 +3,8 @@
 //!
 //! Page-leave handlers call [`send_and_forget`]; `endCall` runs [`attempt`]s (retries
 //! included) within one [`Clock`] and classifies each with [`answer`]; [`arm_deferred`]
-//! hands the same request to the browser's `fetchLater` ahead of time. All three build it with [`request_init`], so there is exactly
-//! one request shape.
+//! hands the same request to the browser's `fetchLater` ahead of time. All three build it
+//! with [`request_init`], so there is exactly one request shape.
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
 //! microtask late, which is too late in `pagehide`; a plain init object does both right.)
 
@@ -15,11 +15,11 @@ use core::cell::Cell;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Response};
 
 use crate::error::{ErrorKind, Failure};
 use crate::global::page_global;
+use crate::promise::Settled;
 use crate::registry::Armed;
 use crate::response;
 use crate::timer::Timer;
@@ -179,6 +179,13 @@ pub enum Answer {
         /// The wait the API asked for.
         retry_after_ms: Option<f64>,
     },
+    /// A 2xx or 422 whose verdict is in the body: wait for `text`, then [`body_answer`].
+    Body {
+        /// The HTTP status.
+        status: u16,
+        /// `response.text()`.
+        text: Promise,
+    },
 }
 
 /// Issue one attempt of a manual end now (synchronously), within `clock`'s budget.
@@ -192,34 +199,18 @@ pub fn attempt(call: &Armed, clock: &Clock) -> Result<Promise, Failure> {
     })
 }
 
-/// Wait for an attempt's answer and classify it.
-pub async fn answer(fetch: Promise, clock: &Clock) -> Answer {
-    let response: Response = match JsFuture::from(fetch).await {
+/// Classify what an attempt's `fetch` settled to.
+pub fn answer(fetch: Settled, clock: &Clock) -> Answer {
+    let response: Response = match fetch {
         Ok(response) => response.unchecked_into(),
         Err(cause) => return classify(transport_failure(clock, cause), None),
     };
     let status = response.status();
-    if (200..300).contains(&status) {
-        return Answer::Final(read_text(&response, clock).await.and_then(|body| {
-            response::end_call_response(&body).map_err(|why| {
-                let mut message = String::from(
-                    "The API answered success, so the call has ended, but the body is not an EndCallResponse: ",
-                );
-                message.push_str(&why);
-                Failure::new(ErrorKind::InvalidResponse, message).with_status(status)
-            })
-        }));
-    }
-    if status == 422 {
-        return Answer::Final(read_text(&response, clock).await.and_then(|body| {
-            let mut failure = Failure::new(
-                ErrorKind::Validation,
-                "The API rejected the request as invalid (422); see error.detail. Check the callId.",
-            )
-            .with_status(status);
-            failure.detail = response::validation_detail(&body);
-            Err(failure)
-        }));
+    if (200..300).contains(&status) || status == 422 {
+        return match response.text() {
+            Ok(text) => Answer::Body { status, text },
+            Err(cause) => Answer::Final(Err(transport_failure(clock, cause))),
+        };
     }
     let failure =
         Failure::new(ErrorKind::Http, response::http_status_message(status)).with_status(status);
@@ -233,6 +224,30 @@ pub async fn answer(fetch: Promise, clock: &Clock) -> Answer {
     classify(failure, retry_after)
 }
 
+/// The outcome of a 2xx or 422 answer (see [`Answer::Body`]) once its body has been read.
+pub fn body_answer(status: u16, text: Settled, clock: &Clock) -> Result<JsValue, Failure> {
+    let body = text
+        .map_err(|cause| transport_failure(clock, cause))?
+        .as_string()
+        .unwrap_or_default();
+    if status == 422 {
+        let mut failure = Failure::new(
+            ErrorKind::Validation,
+            "The API rejected the request as invalid (422); see error.detail. Check the callId.",
+        )
+        .with_status(status);
+        failure.detail = response::validation_detail(&body);
+        return Err(failure);
+    }
+    response::end_call_response(&body).map_err(|why| {
+        let mut message = String::from(
+            "The API answered success, so the call has ended, but the body is not an EndCallResponse: ",
+        );
+        message.push_str(&why);
+        Failure::new(ErrorKind::InvalidResponse, message).with_status(status)
+    })
+}
+
 /// Retry what [`is_retryable`] says may not have reached the API, except a timeout: its
 /// budget is spent.
 fn classify(failure: Failure, retry_after_ms: Option<f64>) -> Answer {
@@ -244,16 +259,6 @@ fn classify(failure: Failure, retry_after_ms: Option<f64>) -> Answer {
     } else {
         Answer::Final(Err(failure))
     }
-}
-
-async fn read_text(response: &Response, clock: &Clock) -> Result<String, Failure> {
-    let promise = response
-        .text()
-        .map_err(|cause| transport_failure(clock, cause))?;
-    let text = JsFuture::from(promise)
-        .await
-        .map_err(|cause| transport_failure(clock, cause))?;
-    Ok(text.as_string().unwrap_or_default())
 }
 
 fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
