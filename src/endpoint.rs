@@ -4,7 +4,6 @@
 //! Everything here is plain Rust over `&str`, so it is unit- and property-tested on the host.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// The longest call id accepted, in UTF-8 bytes. Real ids are short (tens of bytes); the cap
 /// keeps a bad value from producing a URL that proxies and servers reject with 414.
@@ -26,21 +25,25 @@ pub struct BaseUrl(String);
 
 impl BaseUrl {
     /// Validate and normalize. The error is a sentence for the `config` error message.
+    ///
+    /// Byte-wise (after the ASCII check every byte is a character): `str`'s char searchers
+    /// and number parsing cost kilobytes of wasm for what is a short, fixed grammar.
     pub fn parse(input: &str) -> Result<BaseUrl, String> {
-        if input.is_empty() {
+        let bytes = input.as_bytes();
+        if bytes.is_empty() {
             return Err("must not be empty".into());
         }
-        if !input.bytes().all(|b| b.is_ascii_graphic()) {
+        if !bytes.iter().all(u8::is_ascii_graphic) {
             return Err(
                 "must be ASCII without spaces or control characters (use the punycode form of an international host)"
                     .into(),
             );
         }
-        if input.contains(['?', '#', '\\']) {
+        if bytes.iter().any(|b| matches!(b, b'?' | b'#' | b'\\')) {
             return Err("must not contain '?', '#' or '\\'".into());
         }
-        if let Some(path) = input.strip_prefix('/') {
-            if path.starts_with('/') {
+        if bytes.first() == Some(&b'/') {
+            if bytes.get(1) == Some(&b'/') {
                 return Err(
                     "starts with '//', which names another host; use an absolute https:// URL"
                         .into(),
@@ -48,27 +51,34 @@ impl BaseUrl {
             }
             return Ok(BaseUrl(trim_trailing_slashes(input).into()));
         }
-        let (scheme, rest) = match input.split_once(':').and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?))) {
-            Some(parts) => parts,
-            None => {
-                return Err(
-                    "must be an absolute https:// URL or a path starting with '/' (such as /voice-proxy)"
-                        .into(),
-                )
-            }
+        // `scheme://authority[/path]`; the scheme ends at the first ':'.
+        let colon = position(bytes, b':');
+        let rest = colon
+            .and_then(|colon| input.get(colon + 1..))
+            .and_then(|rest| rest.strip_prefix("//"));
+        let (Some(colon), Some(rest)) = (colon, rest) else {
+            return Err(
+                "must be an absolute https:// URL or a path starting with '/' (such as /voice-proxy)"
+                    .into(),
+            );
         };
-        let scheme = scheme.to_ascii_lowercase();
         // The path keeps its leading '/'; `get` cannot panic (and pulls in no panic messages).
-        let slash = rest.find('/').unwrap_or(rest.len());
+        let slash = position(rest.as_bytes(), b'/').unwrap_or(rest.len());
         let authority = rest.get(..slash).unwrap_or(rest);
         let path = rest.get(slash..).unwrap_or("");
-        if authority.contains('@') {
+        if authority.as_bytes().contains(&b'@') {
             return Err("must not contain credentials (user:password@)".into());
         }
-        let host = host_of(authority)?;
-        match scheme.as_str() {
+        // Scheme and authority are case-insensitive: normalized (and judged) in lowercase.
+        let mut normalized = String::with_capacity(input.len());
+        normalized.push_str(input.get(..colon).unwrap_or(""));
+        normalized.push_str("://");
+        normalized.push_str(authority);
+        normalized.make_ascii_lowercase();
+        let host = host_of(normalized.get(colon + 3..).unwrap_or(""))?;
+        match normalized.get(..colon).unwrap_or("") {
             "https" => {}
-            "http" if is_loopback_host(&host) => {}
+            "http" if is_loopback_host(host) => {}
             "http" => {
                 return Err(
                     "uses plain http:// to a non-loopback host, which would expose the end token; use https://"
@@ -77,10 +87,6 @@ impl BaseUrl {
             }
             _ => return Err("must use https:// (or http:// to a loopback host)".into()),
         }
-        let mut normalized = String::with_capacity(input.len());
-        normalized.push_str(&scheme);
-        normalized.push_str("://");
-        normalized.push_str(&authority.to_ascii_lowercase());
         normalized.push_str(trim_trailing_slashes(path));
         Ok(BaseUrl(normalized))
     }
@@ -125,62 +131,73 @@ impl Default for BaseUrl {
 }
 
 fn trim_trailing_slashes(s: &str) -> &str {
-    s.trim_end_matches('/')
+    let kept = s
+        .bytes()
+        .rposition(|b| b != b'/')
+        .map_or(0, |last| last + 1);
+    s.get(..kept).unwrap_or(s)
 }
 
-/// The host part of an authority (`host[:port]` or `[v6]:port`), lowercased; checks the port.
-fn host_of(authority: &str) -> Result<String, String> {
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (addr, after) = v6
-            .split_once(']')
-            .ok_or_else(|| String::from("has an unclosed '[' in its host"))?;
-        let port = match after.strip_prefix(':') {
-            Some(port) => Some(port),
-            None if after.is_empty() => None,
-            None => return Err("has an invalid IPv6 host".into()),
-        };
-        let mut host = String::with_capacity(addr.len() + 2);
-        host.push('[');
-        host.push_str(addr);
-        host.push(']');
-        (host, port)
-    } else {
-        match authority.split_once(':') {
-            Some((host, port)) => (host.into(), Some(port)),
-            None => (authority.into(), None),
+/// The host part of an authority (`host[:port]` or `[v6]:port`, ASCII); checks the port.
+fn host_of(authority: &str) -> Result<&str, String> {
+    let bytes = authority.as_bytes();
+    // An IPv6 host ends at its ']', any other at the first ':'.
+    let host_end = if bytes.first() == Some(&b'[') {
+        match position(bytes, b']') {
+            Some(close) => close + 1,
+            None => return Err("has an unclosed '[' in its host".into()),
         }
+    } else {
+        position(bytes, b':').unwrap_or(bytes.len())
     };
+    let host = authority.get(..host_end).unwrap_or("");
+    let after = authority.get(host_end..).unwrap_or("");
+    let port = after.strip_prefix(':');
+    if port.is_none() && !after.is_empty() {
+        return Err("has an invalid IPv6 host".into()); // `[::1]x`
+    }
     if host.is_empty() || host == "[]" {
         return Err("has no host".into());
     }
-    if let Some(port) = port {
-        let valid = !port.is_empty()
-            && port.len() <= 5
-            && port.bytes().all(|b| b.is_ascii_digit())
-            && port.parse::<u32>().map(|p| p <= 65535).unwrap_or(false);
-        if !valid {
-            return Err("has an invalid port".into());
+    match port {
+        Some(port) if !decimal_at_most(port.as_bytes(), 5, 65_535) => {
+            Err("has an invalid port".into())
         }
+        _ => Ok(host),
     }
-    Ok(host.to_ascii_lowercase())
 }
 
-/// Hosts where plain `http://` cannot be observed by the network: the machine itself.
+/// Whether `text` is 1 to `max_digits` ASCII digits whose value is at most `max`.
+fn decimal_at_most(text: &[u8], max_digits: usize, max: u32) -> bool {
+    !text.is_empty()
+        && text.len() <= max_digits
+        && text.iter().all(u8::is_ascii_digit)
+        && text
+            .iter()
+            .fold(0u32, |n, digit| n * 10 + u32::from(digit - b'0'))
+            <= max
+}
+
+/// The index of the first `needle` in `bytes`.
+fn position(bytes: &[u8], needle: u8) -> Option<usize> {
+    bytes.iter().position(|&b| b == needle)
+}
+
+/// Hosts where plain `http://` cannot be observed by the network: the machine itself
+/// (`host` in lowercase).
 fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host.ends_with(".localhost") || host == "[::1]" {
         return true;
     }
-    let mut octets = host.split('.');
-    let first_is_127 = octets.next() == Some("127");
-    let rest: Vec<&str> = octets.collect();
-    first_is_127
-        && rest.len() == 3
-        && rest.iter().all(|o| {
-            !o.is_empty()
-                && o.len() <= 3
-                && o.bytes().all(|b| b.is_ascii_digit())
-                && o.parse::<u16>().map(|n| n <= 255).unwrap_or(false)
+    // 127.d.d.d, each part a decimal octet.
+    let mut parts = host.as_bytes().split(|&b| b == b'.');
+    parts.next() == Some(b"127")
+        && (0..3).all(|_| {
+            parts
+                .next()
+                .is_some_and(|part| decimal_at_most(part, 3, 255))
         })
+        && parts.next().is_none()
 }
 
 /// A validated call id (any non-empty text that can stand as one URL path segment).
