@@ -322,7 +322,7 @@ pub fn retry_delay(
 /// A `Retry-After` value in milliseconds from `now_ms`: delay-seconds or an HTTP date
 /// (RFC 9110 §10.2.3). `None` if it is neither.
 pub fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // By hand: `str::parse::<f64>` costs kilobytes of wasm. Long digit strings grow to
         // infinity, which no budget fits.
