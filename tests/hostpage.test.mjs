@@ -14,17 +14,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { startStandin } from './support/standin.mjs';
 import { unusedPort } from './support/net.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-import { launchChromium } from './support/chromium.mjs';
+import { startChromiumRig } from './support/rig.mjs';
 
 // How long to wait for an end request after a page close, then how much longer to wait for a
 // late duplicate (no preflight delay here: requests arrive within tens of ms).
 const ARRIVAL_MS = 3000;
 const SETTLE_MS = 1000;
 
-let standin, pages, browser, closedOrigin;
+let rig, standin, pages, browser, closedOrigin;
 
 /** The Content-Security-Policy header of each page variant (?csp=name). */
 function policy(name) {
@@ -49,11 +47,10 @@ function policy(name) {
   }
 }
 
-/** A loopback port with nothing listening on it (bound, then released). */
 before(async () => {
-  standin = await startStandin();
+  // A loopback port with nothing listening on it (bound, then released).
   closedOrigin = `http://127.0.0.1:${await unusedPort()}`;
-  pages = await startStaticServer({
+  rig = await startChromiumRig({
     mounts: { '/dist/': 'dist', '/hostpage/': 'tests/hostpage' },
     routes: {
       // The page itself carries the CSP (the document's policy governs its scripts, wasm and
@@ -69,14 +66,10 @@ before(async () => {
       },
     },
   });
-  browser = await launchChromium();
+  ({ standin, pages, browser } = rig);
 });
 
-after(async () => {
-  await browser?.close();
-  await pages?.close();
-  await standin?.close();
-});
+after(() => rig?.close());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const hex = (bytes = 12) => randomBytes(bytes).toString('hex');

@@ -4,27 +4,20 @@
 // stores nothing. Both with and without the deferred (fetchLater) request armed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStandin } from './support/standin.mjs';
-import { startStaticServer } from './support/static-server.mjs';
 import { e2ePageUrl } from './support/e2e-page.mjs';
-import { launchChromium } from './support/chromium.mjs';
+import { startChromiumRig } from './support/rig.mjs';
 
 const OUTBOX_KEY = 'voice-end-call:outbox:v1';
 const SETTLE_MS = 1000;
-let standin, pages, browser, origin;
+let rig, standin, browser, origin;
 
 before(async () => {
-  standin = await startStandin();
-  pages = await startStaticServer({ host: 'localhost', mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' } });
-  origin = pages.url.replace('127.0.0.1', 'localhost');
-  browser = await launchChromium();
+  rig = await startChromiumRig({ host: 'localhost', mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' } });
+  ({ standin, browser } = rig);
+  origin = rig.pages.url.replace('127.0.0.1', 'localhost');
 });
 
-after(async () => {
-  await browser?.close();
-  await pages?.close();
-  await standin?.close();
-});
+after(() => rig?.close());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -21,9 +21,7 @@
 // default on, as in the package) and SOAK_MIX (see MIX) change the run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStandin } from './support/standin.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-import { launchChromium } from './support/chromium.mjs';
+import { startChromiumRig } from './support/rig.mjs';
 
 const CYCLES = Number(process.env.SOAK_CYCLES || 10_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY || 50);
@@ -42,22 +40,17 @@ const WARM_UP = 1000; // the "after warm-up" sample
 // ~30 bytes per cycle over the remaining 9,000 cycles (one leaked call id is about that).
 const GROWTH_BOUND_BYTES = 4 * 64 * 1024;
 
-let standin, pages, browser;
+let rig, standin, pages, browser;
 
 before(async () => {
-  standin = await startStandin();
-  pages = await startStaticServer({
+  rig = await startChromiumRig({
     host: 'localhost',
     mounts: { '/dist/': 'dist', '/soak/': 'tests/soak' },
   });
-  browser = await launchChromium();
+  ({ standin, pages, browser } = rig);
 });
 
-after(async () => {
-  await browser?.close();
-  await pages?.close();
-  await standin?.close();
-});
+after(() => rig?.close());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
