@@ -34,6 +34,12 @@ impl Timer {
     }
 }
 
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let _ = clear_timeout(&self.id);
+    }
+}
+
 /// Run `task(true)` once, in a later task of the event loop, `ms` milliseconds from now (0:
 /// after the current event has been dispatched to every listener). If timers are unavailable
 /// (`setTimeout` threw), `task(false)` runs right away instead, so the task always runs
@@ -47,11 +53,5 @@ pub fn after(ms: u32, task: Box<dyn FnOnce(bool)>) {
             .unchecked_into();
     if set_timeout(&callback, ms, &JsValue::TRUE).is_err() {
         let _ = callback.call1(&JsValue::NULL, &JsValue::FALSE);
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        let _ = clear_timeout(&self.id);
     }
 }
