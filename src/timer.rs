@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 extern "C" {
     // Globals rather than `Window` methods, so the manual path also works in workers.
     #[wasm_bindgen(catch, js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: u32, argument: &JsValue) -> Result<JsValue, JsValue>;
+    fn set_timeout(callback: &Function, ms: u32) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue) -> Result<(), JsValue>;
@@ -26,7 +26,7 @@ impl Timer {
     /// Call `on_fire` after `ms` milliseconds unless dropped first.
     pub fn start(ms: u32, on_fire: impl FnMut() + 'static) -> Result<Timer, JsValue> {
         let callback = Closure::<dyn FnMut()>::new(on_fire);
-        let id = set_timeout(callback.as_ref().unchecked_ref(), ms, &JsValue::UNDEFINED)?;
+        let id = set_timeout(callback.as_ref().unchecked_ref(), ms)?;
         Ok(Timer {
             id,
             _callback: callback,
@@ -47,11 +47,12 @@ impl Drop for Timer {
 ///
 /// Boxed: one callback type for every task keeps one copy of the closure glue in the wasm.
 pub fn after(ms: u32, task: Box<dyn FnOnce(bool)>) {
-    // `setTimeout` passes its third argument to the callback: `true` means "fired on time".
+    // Only the fallback below passes `false`. (`setTimeout` passes nothing: an app's timer
+    // wrapper may drop extra arguments, so "fired" is anything but an explicit `false`.)
     let callback: Function =
-        Closure::once_into_js(move |fired: JsValue| task(fired.as_bool() == Some(true)))
+        Closure::once_into_js(move |fired: JsValue| task(fired.as_bool() != Some(false)))
             .unchecked_into();
-    if set_timeout(&callback, ms, &JsValue::TRUE).is_err() {
+    if set_timeout(&callback, ms).is_err() {
         let _ = callback.call1(&JsValue::NULL, &JsValue::FALSE);
     }
 }

@@ -179,6 +179,12 @@ export function polluteCallKeys(on, id, token) {
   else { delete Object.prototype.callId; delete Object.prototype.endToken; }
 }
 export function isEndCallError(e) { return e instanceof Error && e.name === 'EndCallError'; }
+let savedSetTimeout;
+// An app's timer wrapper that passes on only the callback and the delay.
+export function narrowSetTimeout(on) {
+  if (on) { const inner = savedSetTimeout = globalThis.setTimeout; globalThis.setTimeout = (f, ms) => inner(f, ms); }
+  else globalThis.setTimeout = savedSetTimeout;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = spyStart)]
@@ -204,6 +210,8 @@ extern "C" {
     fn replace_fetch_later(mode: &str);
     #[wasm_bindgen(js_name = restoreFetchLater)]
     fn restore_fetch_later();
+    #[wasm_bindgen(js_name = narrowSetTimeout)]
+    fn narrow_set_timeout(on: bool);
     #[wasm_bindgen(js_name = wrapFetch)]
     fn wrap_fetch(inside: &js_sys::Function, returns_promise: bool);
     #[wasm_bindgen(js_name = unwrapFetch)]
@@ -914,6 +922,19 @@ async fn a_503_is_retried_and_the_api_sees_one_failure_plus_one_success() {
         .collect();
     assert_eq!(statuses, vec![503.0, 200.0]);
     assert_eq!(tracked_calls().unwrap().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_still_happens_when_the_app_wraps_set_timeout() {
+    use_standin(true);
+    let call = mint().await;
+    fail_with_503(&call.id, 1, None).await;
+    track(&call);
+    narrow_set_timeout(true);
+    let ended = JsFuture::from(end_call(call.id.clone().into(), JsValue::UNDEFINED)).await;
+    narrow_set_timeout(false);
+    assert_eq!(text(&ended.expect("the retry succeeds"), "callId"), call.id);
+    assert_eq!(settled_records(&call.id, 2).await.length(), 2);
 }
 
 #[wasm_bindgen_test]
