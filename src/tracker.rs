@@ -395,10 +395,11 @@ fn await_attempt(end: Rc<ManualEnd>, fetch: Promise) {
 /// After a retryable failure: wait and try again if retries and budget are left, else
 /// finish with it.
 fn retry_later(end: Rc<ManualEnd>, failure: Failure, retry_after_ms: Option<f64>) {
-    let attempts = end.retry.get() + 1;
-    let delay = if end.retry.get() < end.retries {
+    let retry = end.retry.get();
+    let attempts = retry + 1;
+    let delay = if retry < end.retries {
         transport::retry_delay(
-            end.retry.get(),
+            retry,
             retry_after_ms,
             end.clock.remaining_ms(),
             js_sys::Math::random(),
