@@ -186,11 +186,15 @@ const SCENARIOS = [
   },
   {
     // WebKit's whole-browser close: quitting the WebDriver session. The network goes down
-    // with it, so this runs without the preflight delay (the bench reports it with).
+    // with it, so this runs without the preflight delay (the bench reports it with). The
+    // request races the browser's teardown: measured 49/50 and 48/50 (current and previous
+    // library build, 2026-11-24), 18/20 for a plain snippet; so at most one loss of the 3,
+    // like Chromium's context close. No delivery at all, or two losses, still fails.
     name: 'browser session close (no preflight delay)',
     engines: ['webkit'],
     concurrency: 1,
     noDelay: true,
+    assert: () => 'tolerant',
     run: async ({ browser, label }) => {
       const call = standin.state.mintCall();
       const { tab, quit } = await browser.openInNewSession(pageUrl([call]));
