@@ -65,7 +65,7 @@ const chromium = {
     const browser = await launchChromium();
     const shared = await browser.newContext();
     const open = async (context, url) => {
-      const page = await newFirefoxTab(context);
+      const page = await context.newPage();
       await page.goto(url);
       return pageTab(page, { beforeUnloadOption: 'runBeforeUnload' });
     };
