@@ -35,7 +35,6 @@ let standin, pages, browser, context, closedBase;
 // The hung row's call, for the last test (when did the browser close its connection?).
 let hungCall = null;
 
-/** A loopback port with nothing listening on it (bound, then released). */
 before(async () => {
   standin = await startStandin();
   closedBase = `http://127.0.0.1:${await unusedPort()}`;
