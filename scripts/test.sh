@@ -10,7 +10,7 @@ bash scripts/setup.sh --browsers
 step "format and lints (clippy denies unwrap/expect/panic/indexing in src/)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --test web -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --test web_leave --test web_manual --test web_outbox -- -D warnings
 # The shipped configuration (no `std`: the crate's own panic handler), as scripts/build.sh builds it.
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
@@ -23,7 +23,7 @@ bash scripts/build.sh
 step "wasm-bindgen tests in headless Chromium, against the stand-in API"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/.tools/bin/wasm-bindgen-test-runner" \
 CHROMEDRIVER="$(command -v chromedriver)" \
-  node tests/support/with-standin.mjs cargo test --target wasm32-unknown-unknown --test web
+  node tests/support/with-standin.mjs cargo test --target wasm32-unknown-unknown --test web_leave --test web_manual --test web_outbox
 
 step "stand-in contract, packaging and end-to-end tests (node --test, headless Chromium)"
 # One file at a time (--test-concurrency=1): never two browser suites at once.

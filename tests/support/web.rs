@@ -1,0 +1,504 @@
+//! What every wasm-bindgen suite (tests/web_*.rs) shares: a page harness installed before any
+//! test runs, and the helpers that drive it. Included with `#[path = "support/web.rs"] mod web;`.
+//!
+//! The harness makes waiting a matter of conditions, not clocks:
+//! - every `fetch` (the library looks it up at call time) is recorded with its promise, so
+//!   "what was sent" is a synchronous count and [`settle`] can await every request's answer;
+//! - `setTimeout` is a test clock: a delay of 0 runs as usual (and [`settle`] waits for it);
+//!   any longer delay (retry waits, the manual end's time budget) is held until the test fires
+//!   it with [`fire_next_timer`], so no test sleeps through a `Retry-After`;
+//! - `addEventListener`/`removeEventListener` on `window` and `document` are counted from the
+//!   start, so a listener count of 0 means none, not "none since the counter was installed".
+//!
+//! Every test starts with [`fresh`], which puts the library and the page back to the same
+//! state, so a suite does not depend on the order its tests run in.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use voice_end_call::api::{configure, track_call, tracked_calls, untrack_call};
+
+#[wasm_bindgen(inline_js = r#"
+// ---- Installed when this module loads, before the library or any test runs. ----
+const realFetch = globalThis.fetch;
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+const realAdd = EventTarget.prototype.addEventListener;
+const realRemove = EventTarget.prototype.removeEventListener;
+const task = () => new Promise((resolve) => realSetTimeout(resolve, 0));
+
+// Every fetch, with a promise that settles once its answer (body included) has arrived.
+const requests = [];
+globalThis.fetch = function (url, init) {
+  const entry = { url: String(url), init, settled: false, done: null };
+  requests.push(entry);
+  let promise;
+  try {
+    promise = realFetch.call(globalThis, url, init);
+  } catch (error) {
+    entry.settled = true;
+    throw error;
+  }
+  const mark = () => { entry.settled = true; };
+  entry.done = promise.then((response) => response.clone().arrayBuffer()).then(mark, mark);
+  return promise;
+};
+export function requestMark() { return requests.length; }
+export function requestsSince(mark) { return requests.slice(mark).map(({ url, init }) => ({ url, init })); }
+
+let laterCalls = [];
+if (typeof globalThis.fetchLater === 'function') {
+  const realLater = globalThis.fetchLater;
+  globalThis.fetchLater = function (url, init) {
+    laterCalls.push({ url: String(url), init });
+    return realLater.call(globalThis, url, init);
+  };
+}
+export function hasFetchLater() { return typeof globalThis.fetchLater === 'function'; }
+export function laterMark() { return laterCalls.length; }
+export function laterSince(mark) { return laterCalls.slice(mark); }
+
+// The test clock. Own ids, so a real timer id never reaches the page's code.
+let nextId = 1;
+let now = 0;
+const immediate = new Map(); // id -> real timer id, for delays of 0
+const held = new Map(); // id -> { due, fn, args }, for longer delays
+globalThis.setTimeout = function (fn, ms, ...args) {
+  const id = nextId++;
+  const delay = Number(ms) > 0 ? Number(ms) : 0;
+  if (delay > 0) {
+    held.set(id, { due: now + delay, delay, fn, args });
+  } else {
+    immediate.set(id, realSetTimeout(() => { immediate.delete(id); fn(...args); }, 0));
+  }
+  return id;
+};
+globalThis.clearTimeout = function (id) {
+  if (held.delete(id)) return;
+  if (immediate.has(id)) { realClearTimeout(immediate.get(id)); immediate.delete(id); return; }
+  realClearTimeout(id);
+};
+function nextHeld() {
+  let best;
+  for (const [id, timer] of held) {
+    if (!best || timer.due < best[1].due || (timer.due === best[1].due && id < best[0])) best = [id, timer];
+  }
+  return best;
+}
+export function heldTimers() { return held.size; }
+export function nextTimerDelay() { const next = nextHeld(); return next ? next[1].delay : undefined; }
+// Fire the earliest held timer in a task of its own; returns the delay it was set with.
+export async function fireNextTimer() {
+  const next = nextHeld();
+  if (!next) throw new Error('fireNextTimer: no timer is waiting');
+  const [id, timer] = next;
+  held.delete(id);
+  now = timer.due;
+  await new Promise((resolve) => realSetTimeout(() => { try { timer.fn(...timer.args); } finally { resolve(); } }, 0));
+  return timer.delay;
+}
+
+// Quiet: every recorded request answered, no zero-delay timer pending, and nothing new
+// started during two further tasks (continuations of the last answer run in those).
+export async function settle() {
+  const deadline = performance.now() + 10000;
+  let quietTasks = 0;
+  while (quietTasks < 2) {
+    if (performance.now() > deadline) throw new Error('settle: requests or timers still pending after 10 s');
+    const before = requests.length;
+    const pending = requests.filter((r) => !r.settled && r.done).map((r) => r.done);
+    if (pending.length > 0) await Promise.all(pending);
+    await task();
+    quietTasks = pending.length === 0 && immediate.size === 0 && requests.length === before ? quietTasks + 1 : 0;
+  }
+}
+
+// Listener bookkeeping on window and document, from the start.
+const listeners = [];
+const captureOf = (options) => (typeof options === 'boolean' ? options : Boolean(options && options.capture));
+EventTarget.prototype.addEventListener = function (type, fn, options) {
+  if ((this === window || this === document) && fn) {
+    const capture = captureOf(options);
+    if (!listeners.some((l) => l.target === this && l.type === type && l.fn === fn && l.capture === capture)) {
+      listeners.push({ target: this, type, fn, capture });
+    }
+  }
+  return realAdd.call(this, type, fn, options);
+};
+EventTarget.prototype.removeEventListener = function (type, fn, options) {
+  const capture = captureOf(options);
+  const at = listeners.findIndex((l) => l.target === this && l.type === type && l.fn === fn && l.capture === capture);
+  if (at >= 0) listeners.splice(at, 1);
+  return realRemove.call(this, type, fn, options);
+};
+export function listenerCount(type) { return listeners.filter((l) => l.type === type).length; }
+
+// ---- Page events. ----
+export function dispatch(type) {
+  const event = new Event(type, { cancelable: true });
+  window.dispatchEvent(event);
+  return event;
+}
+export function dispatchTransition(type, persisted) {
+  const event = new Event(type);
+  Object.defineProperty(event, 'persisted', { value: persisted });
+  window.dispatchEvent(event);
+}
+// The tab really looks hidden (document.visibilityState and document.hidden), and the events
+// fire where browsers fire them: visibilitychange and freeze on document (bubbling to window).
+export function hideAndFreeze() {
+  Object.defineProperty(document, 'visibilityState', { get: () => 'hidden', configurable: true });
+  Object.defineProperty(document, 'hidden', { get: () => true, configurable: true });
+  document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+  document.dispatchEvent(new Event('freeze', { bubbles: true }));
+  window.dispatchEvent(new Event('blur'));
+  return document.visibilityState;
+}
+export function showAgain() {
+  delete document.visibilityState;
+  delete document.hidden;
+  document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+  document.dispatchEvent(new Event('resume', { bubbles: true }));
+}
+// A host app's "Leave page?" listener, added past our counter like any app code would be.
+export function addLeaveConfirmation() {
+  const fn = (e) => { e.preventDefault(); e.returnValue = 'unsaved'; };
+  realAdd.call(window, 'beforeunload', fn);
+  return () => realRemove.call(window, 'beforeunload', fn);
+}
+
+// ---- onCallEnded listeners. ----
+export function recorder() {
+  const events = [];
+  const fn = (event) => { events.push(event); };
+  fn.events = events;
+  return fn;
+}
+export function recorded(fn) { return fn.events; }
+export async function untilRecorded(fn, count) {
+  const deadline = performance.now() + 10000;
+  while (fn.events.length < count) {
+    if (performance.now() > deadline) throw new Error(`untilRecorded: ${fn.events.length} of ${count} events after 10 s`);
+    await task();
+  }
+}
+export function thrower() { return () => { throw new Error('listener bug'); }; }
+
+// ---- The host page misbehaving. ----
+let savedLater;
+export function replaceFetchLater(mode) {
+  savedLater = globalThis.fetchLater;
+  if (mode === 'missing') delete globalThis.fetchLater;
+  else globalThis.fetchLater = () => { throw new DOMException('quota', 'QuotaExceededError'); };
+}
+export function restoreFetchLater() { globalThis.fetchLater = savedLater; }
+let savedFetch, savedWarn, savedSetTimeout;
+// A host page's fetch wrapper: calls `inside(url)` synchronously, and returns `returns`.
+export function wrapFetch(inside, returnsPromise) {
+  savedFetch = globalThis.fetch;
+  globalThis.fetch = function (url, init) {
+    inside(String(url));
+    const real = savedFetch.call(globalThis, url, init);
+    return returnsPromise ? real : undefined;
+  };
+}
+export function unwrapFetch() { globalThis.fetch = savedFetch; }
+export function throwingFetch(on) {
+  if (on) { savedFetch = globalThis.fetch; globalThis.fetch = () => { throw new TypeError('refused'); }; }
+  else globalThis.fetch = savedFetch;
+}
+export function throwingConsoleWarn(on) {
+  if (on) { savedWarn = console.warn; console.warn = () => { throw new Error('no warnings here'); }; }
+  else console.warn = savedWarn;
+}
+// An app's timer wrapper that passes on only the callback and the delay.
+export function narrowSetTimeout(on) {
+  if (on) { const inner = savedSetTimeout = globalThis.setTimeout; globalThis.setTimeout = (f, ms) => inner(f, ms); }
+  else globalThis.setTimeout = savedSetTimeout;
+}
+// navigator.onLine is what the library reads to know it is offline.
+export function fakeOffline(on) {
+  if (on) Object.defineProperty(navigator, 'onLine', { get: () => false, configurable: true });
+  else delete navigator.onLine;
+}
+const OUTBOX = 'voice-end-call:outbox:v1';
+export function outboxEntries() { return JSON.parse(localStorage.getItem(OUTBOX) ?? '[]'); }
+export function setOutbox(entries) { localStorage.setItem(OUTBOX, JSON.stringify(entries)); }
+let savedSetItem;
+export function breakStorage(on) {
+  if (on) {
+    savedSetItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); };
+  } else Storage.prototype.setItem = savedSetItem;
+}
+// As in a sandboxed frame or with storage blocked: reading window.localStorage throws.
+export function denyStorage(on) {
+  if (on) Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('denied', 'SecurityError'); }, configurable: true });
+  else delete window.localStorage;
+}
+export function nullProtoCall(id, token) {
+  const call = Object.create(null);
+  call.callId = id;
+  call.endToken = token;
+  return call;
+}
+export function polluteCallKeys(on, id, token) {
+  if (on) { Object.prototype.callId = id; Object.prototype.endToken = token; }
+  else { delete Object.prototype.callId; delete Object.prototype.endToken; }
+}
+export function isEndCallError(e) { return e instanceof Error && e.name === 'EndCallError'; }
+
+// ---- The stand-in API, reached with the real fetch (not recorded as the library's). ----
+export async function mintCall(base) {
+  const res = await realFetch(base + '/api/v1/connection/connection-details', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer vk_standin_demo_key', 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!res.ok) throw new Error('connection-details: ' + res.status);
+  return res.json();
+}
+export async function endRecords(base, id) {
+  const res = await realFetch(base + '/__standin/records?callId=' + encodeURIComponent(id));
+  return (await res.json()).records;
+}
+export async function addFault(base, fault) {
+  const res = await realFetch(base + '/__standin/fault', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
+  if (!res.ok) throw new Error('fault: ' + res.status);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = requestMark)]
+    pub fn request_mark() -> u32;
+    #[wasm_bindgen(js_name = requestsSince)]
+    pub fn requests_since(mark: u32) -> Array;
+    #[wasm_bindgen(js_name = hasFetchLater)]
+    pub fn has_fetch_later() -> bool;
+    #[wasm_bindgen(js_name = laterMark)]
+    pub fn later_mark() -> u32;
+    #[wasm_bindgen(js_name = laterSince)]
+    pub fn later_since(mark: u32) -> Array;
+    #[wasm_bindgen(js_name = heldTimers)]
+    pub fn held_timers() -> u32;
+    #[wasm_bindgen(js_name = nextTimerDelay)]
+    pub fn next_timer_delay() -> Option<f64>;
+    #[wasm_bindgen(js_name = fireNextTimer)]
+    fn fire_next_timer_js() -> Promise;
+    #[wasm_bindgen(js_name = settle)]
+    fn settle_js() -> Promise;
+    #[wasm_bindgen(js_name = listenerCount)]
+    pub fn listener_count(kind: &str) -> u32;
+    pub fn dispatch(kind: &str) -> JsValue;
+    #[wasm_bindgen(js_name = dispatchTransition)]
+    pub fn dispatch_transition(kind: &str, persisted: bool);
+    #[wasm_bindgen(js_name = hideAndFreeze)]
+    pub fn hide_and_freeze() -> String;
+    #[wasm_bindgen(js_name = showAgain)]
+    pub fn show_again();
+    #[wasm_bindgen(js_name = addLeaveConfirmation)]
+    pub fn add_leave_confirmation() -> Function;
+    pub fn recorder() -> Function;
+    pub fn recorded(listener: &Function) -> Array;
+    #[wasm_bindgen(js_name = untilRecorded)]
+    fn until_recorded_js(listener: &Function, count: u32) -> Promise;
+    pub fn thrower() -> Function;
+    #[wasm_bindgen(js_name = replaceFetchLater)]
+    pub fn replace_fetch_later(mode: &str);
+    #[wasm_bindgen(js_name = restoreFetchLater)]
+    pub fn restore_fetch_later();
+    #[wasm_bindgen(js_name = wrapFetch)]
+    pub fn wrap_fetch(inside: &Function, returns_promise: bool);
+    #[wasm_bindgen(js_name = unwrapFetch)]
+    pub fn unwrap_fetch();
+    #[wasm_bindgen(js_name = throwingFetch)]
+    pub fn throwing_fetch(on: bool);
+    #[wasm_bindgen(js_name = throwingConsoleWarn)]
+    pub fn throwing_console_warn(on: bool);
+    #[wasm_bindgen(js_name = narrowSetTimeout)]
+    pub fn narrow_set_timeout(on: bool);
+    #[wasm_bindgen(js_name = fakeOffline)]
+    pub fn fake_offline(on: bool);
+    #[wasm_bindgen(js_name = outboxEntries)]
+    pub fn outbox_entries() -> Array;
+    #[wasm_bindgen(js_name = setOutbox)]
+    pub fn set_outbox(entries: &JsValue);
+    #[wasm_bindgen(js_name = breakStorage)]
+    pub fn break_storage(on: bool);
+    #[wasm_bindgen(js_name = denyStorage)]
+    pub fn deny_storage(on: bool);
+    #[wasm_bindgen(js_name = nullProtoCall)]
+    pub fn null_proto_call(id: &str, token: &str) -> JsValue;
+    #[wasm_bindgen(js_name = polluteCallKeys)]
+    pub fn pollute_call_keys(on: bool, id: &str, token: &str);
+    #[wasm_bindgen(js_name = isEndCallError)]
+    fn is_end_call_error(value: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = mintCall)]
+    fn mint_call(base: &str) -> Promise;
+    #[wasm_bindgen(js_name = endRecords)]
+    fn end_records(base: &str, id: &str) -> Promise;
+    #[wasm_bindgen(js_name = addFault)]
+    fn add_fault(base: &str, fault: &JsValue) -> Promise;
+}
+
+/// The stand-in API's URL, passed at compile time by `scripts/test.sh`.
+pub fn standin() -> &'static str {
+    match option_env!("STANDIN_URL") {
+        Some(url) => url,
+        None => panic!("STANDIN_URL must be set at compile time (run npm test)"),
+    }
+}
+
+/// `value[key]`.
+pub fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+/// `value[key]` as a string ("" if it is not one).
+pub fn text(value: &JsValue, key: &str) -> String {
+    get(value, key).as_string().unwrap_or_default()
+}
+
+/// A plain object of `pairs`.
+pub fn js_options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &(*key).into(), value).unwrap();
+    }
+    object.into()
+}
+
+/// A call minted by the stand-in.
+pub struct Minted {
+    /// `call_id`.
+    pub id: String,
+    /// `end_token`.
+    pub token: String,
+}
+
+/// Mint a fresh call.
+pub async fn mint() -> Minted {
+    let details = JsFuture::from(mint_call(standin())).await.unwrap();
+    Minted {
+        id: text(&details, "call_id"),
+        token: text(&details, "end_token"),
+    }
+}
+
+/// `trackCall({ callId, endToken })`.
+pub fn track(call: &Minted) {
+    track_call(js_options(&[
+        ("callId", call.id.clone().into()),
+        ("endToken", call.token.clone().into()),
+    ]))
+    .unwrap();
+}
+
+/// Point at the stand-in. Deferred sending (fetchLater) is off unless a test is about it:
+/// a synthetic pagehide does not destroy the document, so a deferred request would only go
+/// out when the test page closes.
+pub fn use_standin(before_unload: bool) {
+    configure_standin(before_unload, false);
+}
+
+/// Point at the stand-in with `beforeUnload` and `deferred` as given.
+pub fn configure_standin(before_unload: bool, deferred: bool) {
+    configure(js_options(&[
+        ("baseUrl", standin().into()),
+        ("beforeUnload", before_unload.into()),
+        ("deferred", deferred.into()),
+    ]))
+    .unwrap();
+}
+
+/// Wait until the page is quiet: every request answered, every zero-delay timer run. Held
+/// timers (delays > 0) stay held.
+pub async fn settle() {
+    JsFuture::from(settle_js()).await.unwrap();
+}
+
+/// The end requests the stand-in received for `id`, once the page is quiet ([`settle`]).
+/// Exact: every request the library issued has been answered, so a duplicate is counted.
+pub async fn received(id: &str) -> Array {
+    settle().await;
+    JsFuture::from(end_records(standin(), id))
+        .await
+        .unwrap()
+        .into()
+}
+
+/// Fire the earliest held timer (a retry wait, say), then [`settle`]; returns its delay.
+pub async fn fire_next_timer() -> f64 {
+    let delay = JsFuture::from(fire_next_timer_js()).await.unwrap();
+    settle().await;
+    delay.as_f64().unwrap()
+}
+
+/// Wait until `listener` (a [`recorder`]) has recorded `count` events.
+pub async fn until_recorded(listener: &Function, count: u32) {
+    JsFuture::from(until_recorded_js(listener, count))
+        .await
+        .unwrap();
+}
+
+/// Make the next `times` ends of `id` fail with `status` (and `Retry-After`, when given).
+pub async fn add_status_fault(id: &str, status: u16, times: u32, retry_after: Option<&str>) {
+    let headers = match retry_after {
+        Some(value) => js_options(&[("Retry-After", value.into())]),
+        None => JsValue::UNDEFINED,
+    };
+    let fault = js_options(&[
+        ("callId", id.into()),
+        ("status", status.into()),
+        ("times", times.into()),
+        ("headers", headers),
+    ]);
+    JsFuture::from(add_fault(standin(), &fault)).await.unwrap();
+}
+
+/// The `kind` of an `EndCallError` (fails if `error` is not one).
+pub fn kind_of(error: &JsValue) -> String {
+    assert!(is_end_call_error(error), "not an EndCallError: {error:?}");
+    text(error, "kind")
+}
+
+/// The library and the page as a test expects them: whatever an earlier test left running has
+/// finished (held timers fired), no call tracked, the default configuration pointed at the
+/// stand-in, an empty outbox — and then no page-leave listener at all.
+pub async fn fresh() {
+    settle().await;
+    for _ in 0..20 {
+        if held_timers() == 0 {
+            break;
+        }
+        fire_next_timer().await;
+    }
+    assert_eq!(held_timers(), 0, "an earlier test left timers re-arming");
+    for id in tracked_calls().unwrap().iter() {
+        untrack_call(id).unwrap();
+    }
+    configure(js_options(&[
+        ("baseUrl", standin().into()),
+        ("timeoutMs", JsValue::UNDEFINED),
+        ("beforeUnload", JsValue::TRUE),
+        ("deferred", JsValue::FALSE),
+        ("retries", JsValue::UNDEFINED),
+        ("outbox", JsValue::UNDEFINED),
+        ("outboxTtlMs", JsValue::UNDEFINED),
+    ]))
+    .unwrap();
+    set_outbox(&Array::new());
+    settle().await;
+    for kind in ["pagehide", "beforeunload", "unload"] {
+        assert_eq!(
+            listener_count(kind),
+            0,
+            "{kind} listener with nothing tracked"
+        );
+    }
+}
