@@ -467,18 +467,28 @@ pub fn kind_of(error: &JsValue) -> String {
     text(error, "kind")
 }
 
-/// The library and the page as a test expects them: whatever an earlier test left running has
-/// finished (held timers fired), no call tracked, the default configuration pointed at the
-/// stand-in, an empty outbox — and then no page-leave listener at all.
+/// The library and the page as a test expects them: nothing of an earlier test still
+/// running, no call tracked, the default configuration pointed at the stand-in, an empty
+/// outbox — and then no page-leave listener at all.
+///
+/// Every test ends with its ends settled, so a timer still held here is something the
+/// library meant to do late: it is fired, and if it sends a request (a delayed duplicate,
+/// say) that fails here, in the next test.
 pub async fn fresh() {
     settle().await;
+    let mark = request_mark();
     for _ in 0..20 {
         if held_timers() == 0 {
             break;
         }
         fire_next_timer().await;
     }
-    assert_eq!(held_timers(), 0, "an earlier test left timers re-arming");
+    assert_eq!(held_timers(), 0, "timers keep re-arming");
+    assert_eq!(
+        requests_since(mark).length(),
+        0,
+        "a timer left by an earlier test sent a request late"
+    );
     for id in tracked_calls().unwrap().iter() {
         untrack_call(id).unwrap();
     }
