@@ -17,9 +17,9 @@ export type EndCallErrorKind =
   | 'invalid-response'
   /** Bad options or input; the message names the offending key. */
   | 'config'
-  /** `endCall` for a call that is not tracked, without `options.endToken`. */
+  /** `endCall` for a call that is not tracked, without `options.endToken` (or `ifTracked`). */
   | 'not-tracked'
-  /** Called before `init()` resolved, or `init()` failed to load the module. */
+  /** Called before `init()` resolved (all but `untrackCall`, `trackedCalls` and `endCall` with `ifTracked`), or `init()` failed to load the module. */
   | 'not-initialized';
 
 /** One entry of the API's `HTTPValidationError.detail`. */
@@ -29,23 +29,73 @@ export interface ValidationErrorItem {
   type: string;
 }
 
-/** Every failure of this package. Messages never contain a token. */
-export declare class EndCallError extends Error {
-  constructor(
-    kind: EndCallErrorKind,
-    message: string,
-    extra?: { status?: number; detail?: ValidationErrorItem[]; cause?: unknown },
-  );
+/** What every `EndCallError` has, whatever its `kind`. */
+export interface EndCallErrorBase extends Error {
   readonly name: 'EndCallError';
-  /** The category of the failure. */
+  /** The category of the failure; narrows the error to the member of `EndCallError` with it. */
   readonly kind: EndCallErrorKind;
-  /** HTTP status, for `http`, `validation` and `invalid-response`. */
-  readonly status?: number;
-  /** The 422 body's `detail`, for `validation`. */
-  readonly detail?: ValidationErrorItem[];
   /** The underlying error, for `network`, `timeout`, `not-initialized` and some `config`. */
   readonly cause?: unknown;
 }
+
+/** `kind: 'http'`: the API answered a non-2xx status other than 422. */
+export interface HttpEndCallError extends EndCallErrorBase {
+  readonly kind: 'http';
+  /** The HTTP status. */
+  readonly status: number;
+  readonly detail?: undefined;
+}
+
+/** `kind: 'validation'`: the API answered 422. */
+export interface ValidationEndCallError extends EndCallErrorBase {
+  readonly kind: 'validation';
+  /** Always 422. */
+  readonly status: number;
+  /** The 422 body's `detail` (an empty array when the body had none). */
+  readonly detail: ValidationErrorItem[];
+}
+
+/** `kind: 'invalid-response'`: a 2xx answer whose body is not an EndCallResponse. */
+export interface InvalidResponseEndCallError extends EndCallErrorBase {
+  readonly kind: 'invalid-response';
+  /** The (2xx) HTTP status. */
+  readonly status: number;
+  readonly detail?: undefined;
+}
+
+/** The kinds without an HTTP answer: `network`, `timeout`, `config`, `not-tracked`, `not-initialized`. */
+export interface OtherEndCallError extends EndCallErrorBase {
+  readonly kind: Exclude<EndCallErrorKind, 'http' | 'validation' | 'invalid-response'>;
+  readonly status?: undefined;
+  readonly detail?: undefined;
+}
+
+/**
+ * Every failure of this package. Messages never contain a token. A union discriminated by
+ * `kind`: after `error.kind === 'http'`, `error.status` is a `number`. `instanceof
+ * EndCallError` narrows `unknown` to this union.
+ */
+export type EndCallError = HttpEndCallError | ValidationEndCallError | InvalidResponseEndCallError | OtherEndCallError;
+
+/** The `EndCallError` whose `kind` is `K`. */
+export type EndCallErrorOf<K extends EndCallErrorKind> = Extract<EndCallError, { readonly kind: K }>;
+
+/** The third argument of `new EndCallError(kind, message, extra)` for each kind. */
+export type EndCallErrorExtra<K extends EndCallErrorKind> = K extends 'validation'
+  ? [extra: { status: number; detail: ValidationErrorItem[]; cause?: unknown }]
+  : K extends 'http' | 'invalid-response'
+    ? [extra: { status: number; cause?: unknown }]
+    : [extra?: { cause?: unknown }];
+
+/**
+ * The class of every `EndCallError` (a real `Error` subclass). Mostly for `instanceof`; the
+ * constructor is there for tests and mocks: `status` is required for `http`,
+ * `invalid-response` and `validation` (with `detail`), and not accepted for other kinds.
+ */
+export declare const EndCallError: {
+  new <K extends EndCallErrorKind>(kind: K, message: string, ...extra: EndCallErrorExtra<K>): EndCallErrorOf<K>;
+  readonly prototype: EndCallError;
+};
 
 /** The API's EndCallResponse, in camelCase. */
 export interface EndCallResponse {
@@ -121,6 +171,14 @@ export interface ConnectionDetails {
 
 /** Options for `endCall`. */
 export interface EndCallOptions {
+  /**
+   * `true`: end the call only if it is still tracked (or its end is in flight: the same
+   * promise is shared); resolve `null` when it is already over, was never tracked, or
+   * `init()` has not resolved. For code that may run after the call ended some other way —
+   * an effect cleanup, an `onbeforeunload`-like teardown, a "disconnected" event. Not with
+   * `endToken`: that one is for ending calls that are not tracked. Default `false`.
+   */
+  ifTracked?: boolean;
   /** End a call that is not tracked (or with another token). */
   endToken?: string;
   /** Overrides the tracked/configured base URL. */
@@ -131,12 +189,30 @@ export interface EndCallOptions {
   retries?: number;
 }
 
-/** What `init` accepts: the wasm file's URL, a Response, its bytes or a compiled module. */
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+// The instance type of a global class where the project's libs declare it, else nothing: these
+// declarations then type-check with the DOM lib, with only @types/node, or with neither.
+type GlobalInstance<Name extends string> = typeof globalThis extends { [K in Name]: { prototype: infer T } } ? T : never;
+type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer T } } } ? T : never;
+
+/**
+ * What `init` accepts: the wasm file's URL (string, `URL` or `Request`), a `Response`, its
+ * bytes (`ArrayBuffer`, a typed array, a Node `Buffer`) or a compiled `WebAssembly.Module`.
+ */
+export type InitInput =
+  | string
+  | GlobalInstance<'URL'>
+  | GlobalInstance<'Request'>
+  | GlobalInstance<'Response'>
+  | ArrayBuffer
+  | ArrayBufferView
+  | WasmModule;
 
 /**
  * Load the WebAssembly module. Idempotent. Rejects with `EndCallError('not-initialized')`
  * when the module cannot be loaded (e.g. a CSP without `'wasm-unsafe-eval'`).
+ *
+ * With no argument it loads `voice_end_call_bg.wasm` next to the module: fetched in a
+ * browser, read from disk in Node 20.16+ (older Node rejects, saying how to pass the bytes).
  */
 export default function init(
   moduleOrPath?: InitInput | Promise<InitInput> | { module_or_path: InitInput | Promise<InitInput> },
@@ -158,12 +234,28 @@ export function trackCall(call: CallToTrack | ConnectionDetails): string;
  * Rejects with `EndCallError`; after `network`, `timeout`, 429 and 5xx a tracked call stays
  * tracked, so a page leave still ends it.
  */
-export function endCall(callId: string, options?: EndCallOptions): Promise<EndCallResponse>;
+export function endCall(callId: string, options?: EndCallOptions & { ifTracked?: false }): Promise<EndCallResponse>;
+/**
+ * End a call if it is still tracked (or its end is in flight); `null` when it is already
+ * over. Other failures reject as without `ifTracked`.
+ */
+export function endCall(
+  callId: string,
+  options: EndCallOptions & { ifTracked: true; endToken?: undefined },
+): Promise<EndCallResponse | null>;
+/** `endCall` with an `ifTracked` known only at run time (never together with `endToken`). */
+export function endCall(
+  callId: string,
+  options?: EndCallOptions & ({ ifTracked?: false } | { endToken?: undefined }),
+): Promise<EndCallResponse | null>;
 
-/** Forget a call without ending it. Whether it was tracked. */
+/**
+ * Forget a call without ending it. Whether it was tracked (or its end was in flight).
+ * `false` before `init()` resolved: nothing can be tracked yet.
+ */
 export function untrackCall(callId: string): boolean;
 
-/** The ids of the calls armed for page-leave ending. */
+/** The ids of the calls armed for page-leave ending; `[]` before `init()` resolved. */
 export function trackedCalls(): string[];
 
 /** How an ended call was sent. */

@@ -16,6 +16,7 @@ let ready = false;
  */
 export default function init(moduleOrPath) {
   if (!loading) {
+    if (moduleOrPath === undefined) moduleOrPath = nodeDefaultInput();
     const input =
       moduleOrPath !== null && typeof moduleOrPath === 'object' && 'module_or_path' in moduleOrPath
         ? moduleOrPath
@@ -39,6 +40,29 @@ export default function init(moduleOrPath) {
     );
   }
   return loading;
+}
+
+// Node (SSR, scripts, tests): its fetch() cannot read the file: URL the glue would fetch, so
+// read the wasm next to this module from disk. process.getBuiltinModule (Node >= 20.16, Deno,
+// Bun) keeps `node:` imports out of this module, so bundlers never see one; in a browser
+// bundle `process` is absent and this returns undefined (the glue's default applies).
+function nodeDefaultInput() {
+  const node = globalThis.process;
+  const here = import.meta.url;
+  if (typeof node?.versions?.node !== 'string' || typeof here !== 'string' || !here.startsWith('file:')) {
+    return undefined;
+  }
+  // Built by hand, not `new URL(name, import.meta.url)`: bundlers treat that form as an asset.
+  const file = new URL(here.replace(/[^/]*$/, 'voice_end_call_bg.wasm'));
+  if (typeof node.getBuiltinModule !== 'function') {
+    return Promise.reject(
+      new EndCallError(
+        'not-initialized',
+        `voice-end-call: init() with no argument needs Node 20.16 or later to find voice_end_call_bg.wasm; pass its bytes instead: await init(await readFile(new URL(import.meta.resolve('voice-end-call/voice_end_call_bg.wasm')))) with readFile from 'node:fs/promises'.`,
+      ),
+    );
+  }
+  return node.getBuiltinModule('node:fs').promises.readFile(file);
 }
 
 // While init() runs, note the page's CSP violations: a blocked fetch of the .wasm file
@@ -87,21 +111,49 @@ export function trackCall(call) {
   return wasm.trackCall(call);
 }
 
-/** End a call now. Every failure, including not-initialized, is a rejection. */
+/**
+ * End a call now. Every failure, including not-initialized, is a rejection. With
+ * `options.ifTracked: true` only a call that is tracked (or being ended) is ended; one that
+ * is already over (or was never tracked, or init() has not resolved) resolves `null`.
+ */
 export function endCall(callId, options) {
+  if (options !== null && typeof options === 'object' && Object.prototype.hasOwnProperty.call(options, 'ifTracked')) {
+    const { ifTracked, ...rest } = options;
+    if (ifTracked !== undefined && typeof ifTracked !== 'boolean') {
+      return Promise.reject(new EndCallError('config', 'voice-end-call: endCall options.ifTracked must be a boolean.'));
+    }
+    if (ifTracked) {
+      if (rest.endToken !== undefined) {
+        return Promise.reject(
+          new EndCallError(
+            'config',
+            'voice-end-call: endCall options.ifTracked ends only tracked calls, with their own token; drop endToken or ifTracked.',
+          ),
+        );
+      }
+      // Before init() nothing can be tracked. Otherwise the module decides, in one step:
+      // a tracked call is ended, an end in flight is shared, anything else is 'not-tracked'.
+      if (!ready) return Promise.resolve(null);
+      return wasm.endCall(callId, rest).catch((error) => {
+        if (error instanceof EndCallError && error.kind === 'not-tracked') return null;
+        throw error;
+      });
+    }
+    options = rest;
+  }
   if (!ready) return Promise.reject(notReady('endCall'));
   return wasm.endCall(callId, options);
 }
 
-/** Forget a call without ending it; whether it was tracked. */
+/** Forget a call without ending it; whether it was tracked (false before init(): nothing is). */
 export function untrackCall(callId) {
-  if (!ready) throw notReady('untrackCall');
+  if (!ready) return false;
   return wasm.untrackCall(callId);
 }
 
-/** The ids of the calls armed for page-leave ending. */
+/** The ids of the calls armed for page-leave ending ([] before init(): nothing is). */
 export function trackedCalls() {
-  if (!ready) throw notReady('trackedCalls');
+  if (!ready) return [];
   return wasm.trackedCalls();
 }
 

@@ -3,7 +3,7 @@
 // installing the packed tarball into a throw-away project (no registry access needed).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,42 +57,89 @@ test('the tarball ships the wasm, glue, types, README and LICENSE, and nothing e
   assert.equal(Object.keys(pkg.exports['.'])[0], 'types', 'types first in the exports map');
 });
 
-test('Node (SSR): importing does not throw or touch window; calls give clear EndCallErrors', () => {
+test('Node (SSR): importing does not throw or touch window; init() finds the wasm; endCall by token reaches the API', async () => {
+  const call = standin.state.mintCall();
   const script = `
     const lib = await import('voice-end-call');
     const out = { window: typeof window };
     try { lib.trackCall({ callId: 'a', endToken: 'b' }); } catch (e) { out.before = [e instanceof lib.EndCallError, e.kind]; }
-    const { readFile } = await import('node:fs/promises');
-    await lib.default(await readFile(new URL(import.meta.resolve('voice-end-call/voice_end_call_bg.wasm'))));
+    // Only asking or forgetting does not throw before init(): nothing can be tracked yet.
+    out.asking = [lib.untrackCall('a'), lib.trackedCalls(), await lib.endCall('a', { ifTracked: true })];
+    await lib.default(); // no argument: the wasm next to the module, read from disk
     try { lib.trackCall({ callId: 'a', endToken: 'b' }); } catch (e) { out.after = [e instanceof lib.EndCallError, e.kind, e.message]; }
+    lib.configure({ baseUrl: process.env.API });
+    out.ended = await lib.endCall(process.env.CALL_ID, { endToken: process.env.END_TOKEN });
+    out.again = await lib.endCall(process.env.CALL_ID, { ifTracked: true });
     console.log(JSON.stringify(out));`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
+  // Not spawnSync: the stand-in runs in this process and must answer meanwhile.
+  const result = await new Promise((resolve) => {
+    const env = { ...process.env, API: standin.url, CALL_ID: call.call_id, END_TOKEN: call.end_token };
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env }, (error, stdout, stderr) =>
+      resolve({ status: error ? (error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
   assert.equal(result.status, 0, result.stderr);
   const out = JSON.parse(result.stdout);
   assert.equal(out.window, 'undefined');
   assert.deepEqual(out.before, [true, 'not-initialized']);
+  assert.deepEqual(out.asking, [false, [], null]);
   assert.equal(out.after[0], true);
   assert.equal(out.after[1], 'config');
   assert.match(out.after[2], /browser page/);
+  assert.equal(out.ended.callId, call.call_id);
+  assert.equal(out.ended.status, 'ended');
+  assert.equal(out.again, null, 'ifTracked: the call is over, nothing more is sent');
+  const records = standin.state.records({ callId: call.call_id });
+  assert.equal(records.length, 1, 'one end request');
+  assert.equal(records[0].auth, 'valid');
 });
 
-test('TypeScript --strict: the declarations type-check real use and reject misuse', () => {
-  cpSync('tests/consumers/typecheck-good.ts', path.join(project, 'good.ts'));
-  cpSync('tests/consumers/typecheck-bad.ts', path.join(project, 'bad.ts'));
-  const tsc = (file) =>
-    spawnSync(
-      path.join(BIN, 'tsc'),
-      ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,dom', file],
-      { cwd: project, encoding: 'utf8' },
-    );
-  const good = tsc('good.ts');
-  assert.equal(good.status, 0, good.stdout + good.stderr);
-  const bad = tsc('bad.ts');
-  assert.notEqual(bad.status, 0, 'misuse must not type-check');
-  for (const line of [4, 5, 6, 7]) {
-    assert.match(bad.stdout, new RegExp(`bad\\.ts\\(${line},`), `line ${line} is an error`);
-  }
+test('Node without process.getBuiltinModule (< 20.16): init() rejects, saying how to pass the bytes', () => {
+  const script = `
+    delete process.getBuiltinModule;
+    const lib = await import('voice-end-call');
+    try { await lib.default(); console.log(JSON.stringify({ resolved: true })); }
+    catch (e) { console.log(JSON.stringify({ is: e instanceof lib.EndCallError, kind: e.kind, message: e.message })); }`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const out = JSON.parse(result.stdout);
+  assert.deepEqual([out.is, out.kind], [true, 'not-initialized']);
+  assert.match(out.message, /Node 20\.16/);
+  assert.match(out.message, /init\(await readFile\(/);
 });
+
+// Every setting users are known to build with; tsc reads the packed declarations as they are.
+const TS_SETTINGS = {
+  nodenext: { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'] },
+  node16: { module: 'node16', moduleResolution: 'node16', lib: ['es2022', 'dom'] },
+  bundler: { module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'] },
+  // A Node-only project: no DOM lib, only @types/node (from this repo's node_modules).
+  'node only': { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')] },
+};
+
+function tsc(setting, files) {
+  const dir = mkdtempSync(path.join(project, 'ts-'));
+  for (const file of files) cpSync(path.join('tests/consumers', file), path.join(dir, file));
+  const compilerOptions = { strict: true, noEmit: true, skipLibCheck: false, target: 'es2022', types: [], ...TS_SETTINGS[setting] };
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
+  return spawnSync(path.join(BIN, 'tsc'), ['-p', dir], { cwd: dir, encoding: 'utf8' });
+}
+
+for (const setting of Object.keys(TS_SETTINGS)) {
+  test(`TypeScript --strict, ${setting}: the declarations type-check real use and reject misuse`, () => {
+    const nodeFiles = setting === 'node only' ? ['typecheck-node.ts'] : [];
+    const good = tsc(setting, ['typecheck-good.ts', ...nodeFiles]);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    const bad = tsc(setting, ['typecheck-bad.ts']);
+    assert.notEqual(bad.status, 0, 'misuse must not type-check');
+    const misused = readFileSync('tests/consumers/typecheck-bad.ts', 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (/^(?:[a-z]|const |export )/.test(line) && !/^(?:import|console)/.test(line) ? [i + 1] : []));
+    assert.equal(misused.length, 9);
+    const lines = new Set([...bad.stdout.matchAll(/typecheck-bad\.ts\((\d+),/g)].map((m) => Number(m[1])));
+    assert.deepEqual([...lines].sort((a, b) => a - b), misused, bad.stdout);
+  });
+}
 
 async function assertOneEndOnClose(pageUrl) {
   const call = standin.state.mintCall();

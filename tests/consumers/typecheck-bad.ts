@@ -1,8 +1,13 @@
 // Must NOT type-check: each line misuses the API. Proves the declarations are not `any`.
-import { trackCall, endCall, configure } from 'voice-end-call';
+import { trackCall, endCall, configure, EndCallError, type EndCallResponse } from 'voice-end-call';
 
 trackCall({ callId: 42, endToken: 'et' }); // callId must be a string
 void endCall('call', { endToken: 7 }); // endToken must be a string
 configure({ baseURL: 'https://x' }); // unknown option (typo)
 const n: number = trackCall({ callId: 'a', endToken: 'b' }); // returns a string
+void endCall('call', { ifTracked: true, endToken: 'et' }); // ifTracked ends tracked calls only
+export const r: Promise<EndCallResponse> = endCall('call', { ifTracked: true }); // may be null
+export const s = (e: EndCallError): number => (e.kind === 'network' ? e.status : 0); // no status
+export const h = new EndCallError('http', 'no status'); // http needs its status
+export const c = new EndCallError('config', 'm', { status: 400 }); // config has no status
 console.log(n);
