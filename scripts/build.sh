@@ -24,7 +24,10 @@ node scripts/minify-js.mjs dist/voice_end_call.js
 snippet=$(cd dist && ls snippets/*/js/errors.js)
 node scripts/minify-js.mjs "dist/$snippet"
 printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
-cp js/index.js js/index.d.ts dist/
-# The entry is minified like the glue (0.8 KB less, brotli); js/index.js is the readable source.
+cp js/index.js js/index.d.ts js/react.js js/react.d.ts dist/
+# The entries are minified like the glue (0.8 KB less, brotli); js/ holds the readable source.
 node scripts/minify-js.mjs dist/index.js
+node scripts/minify-js.mjs dist/react.js
+# terser drops directives; Next.js needs this one to use the hook from client components.
+printf '"use client";%s' "$(cat dist/react.js)" > dist/react.js
 echo "build: dist/ ready ($(du -sb dist | cut -f1) bytes)"

@@ -46,6 +46,8 @@ test('the tarball ships the wasm, glue, types, README and LICENSE, and nothing e
     'package/dist/errors.js',
     'package/dist/index.d.ts',
     'package/dist/index.js',
+    'package/dist/react.d.ts',
+    'package/dist/react.js',
     snippet,
     'package/dist/voice_end_call.js',
     'package/dist/voice_end_call_bg.wasm',
@@ -55,6 +57,8 @@ test('the tarball ships the wasm, glue, types, README and LICENSE, and nothing e
   const cargo = readFileSync('Cargo.toml', 'utf8').match(/^version = "([^"]+)"/m)[1];
   assert.equal(pkg.version, cargo, 'package.json and Cargo.toml versions agree');
   assert.equal(Object.keys(pkg.exports['.'])[0], 'types', 'types first in the exports map');
+  assert.equal(Object.keys(pkg.exports['./react'])[0], 'types', 'types first for the React entry');
+  assert.deepEqual(pkg.peerDependenciesMeta, { react: { optional: true } }, 'React is an optional peer');
 });
 
 test('Node (SSR): importing does not throw or touch window; init() finds the wasm; endCall by token reaches the API', async () => {
@@ -128,14 +132,14 @@ function tsc(setting, files) {
 for (const setting of Object.keys(TS_SETTINGS)) {
   test(`TypeScript --strict, ${setting}: the declarations type-check real use and reject misuse`, () => {
     const nodeFiles = setting === 'node only' ? ['typecheck-node.ts'] : [];
-    const good = tsc(setting, ['typecheck-good.ts', ...nodeFiles]);
+    const good = tsc(setting, ['typecheck-good.ts', 'typecheck-react.ts', ...nodeFiles]);
     assert.equal(good.status, 0, good.stdout + good.stderr);
     const bad = tsc(setting, ['typecheck-bad.ts']);
     assert.notEqual(bad.status, 0, 'misuse must not type-check');
     const misused = readFileSync('tests/consumers/typecheck-bad.ts', 'utf8')
       .split('\n')
       .flatMap((line, i) => (/^(?:[a-z]|const |export )/.test(line) && !/^(?:import|console)/.test(line) ? [i + 1] : []));
-    assert.equal(misused.length, 9);
+    assert.equal(misused.length, 11);
     const lines = new Set([...bad.stdout.matchAll(/typecheck-bad\.ts\((\d+),/g)].map((m) => Number(m[1])));
     assert.deepEqual([...lines].sort((a, b) => a - b), misused, bad.stdout);
   });

@@ -1,5 +1,6 @@
 // Must NOT type-check: each line misuses the API. Proves the declarations are not `any`.
 import { trackCall, endCall, configure, EndCallError, type EndCallResponse } from 'voice-end-call';
+import { useEndCall } from 'voice-end-call/react';
 
 trackCall({ callId: 42, endToken: 'et' }); // callId must be a string
 void endCall('call', { endToken: 7 }); // endToken must be a string
@@ -10,4 +11,6 @@ export const r: Promise<EndCallResponse> = endCall('call', { ifTracked: true });
 export const s = (e: EndCallError): number => (e.kind === 'network' ? e.status : 0); // no status
 export const h = new EndCallError('http', 'no status'); // http needs its status
 export const c = new EndCallError('config', 'm', { status: 400 }); // config has no status
+export const u = useEndCall({ callId: 'a', endToken: 'b' }, { endOnUnmount: 'no' }); // a boolean
+export const v = useEndCall({ callId: 1, endToken: 'b' }); // callId must be a string
 console.log(n);

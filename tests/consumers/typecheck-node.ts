@@ -1,6 +1,7 @@
 // A Node-only project (no DOM lib): loads the wasm with no argument or from its bytes, ends
 // a call by token. Must type-check with lib es2022 + @types/node and skipLibCheck false.
 import init, { configure, endCall, EndCallError, trackedCalls, untrackCall } from 'voice-end-call';
+import { useEndCall, type EndCallStatus } from 'voice-end-call/react';
 import { readFile } from 'node:fs/promises';
 
 await init();
@@ -14,3 +15,5 @@ try {
 } catch (error) {
   if (error instanceof EndCallError && error.kind === 'http') console.log(error.status.toFixed(0));
 }
+const status: EndCallStatus = 'idle';
+console.log(status, typeof useEndCall);
