@@ -80,7 +80,7 @@ const tracked = (page) => page.evaluate(() => window.lib.trackedCalls());
 /**
  * The whole lifetime, on one page at `url` (StrictMode wraps the app in both modes):
  * A mounts while init() is pending, B mounts after it resolved and then moves in the tree,
- * C opts out, D hangs up, E is still shown when the tab closes.
+ * C opts out, D hangs up, F and G hang up and fail, E is still shown when the tab closes.
  */
 async function lifetime(url, { strictEffects }) {
   const context = await browser.newContext();
@@ -88,9 +88,11 @@ async function lifetime(url, { strictEffects }) {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
+    // Chromium logs each failed answer of the stand-in (the faults injected below).
+    if (message.location().url.startsWith(standin.url)) return;
     if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
   });
-  const [a, b, c, d, e] = Array.from({ length: 5 }, () => standin.state.mintCall());
+  const [a, b, c, d, e, f, g] = Array.from({ length: 7 }, () => standin.state.mintCall());
   try {
     const query = new URLSearchParams({ api: standin.url, callId: a.call_id, endToken: a.end_token });
     await page.goto(`${url}?${query}`);
@@ -137,16 +139,34 @@ async function lifetime(url, { strictEffects }) {
     await page.waitForSelector('#home');
     await afterPendingTasks(page);
 
-    // Tab close with E shown: E's end (sent on pagehide with everything still tracked) marks
-    // that the close has been handled; it adds nothing for A–D.
+    // A hang-up that fails with 503 (each attempt): the call stays tracked, the error shows;
+    // the unmount then ends it (one more request). One refused with 404: 'failed', untracked,
+    // and its unmount sends nothing.
+    standin.state.addFault({ callId: f.call_id, status: 503, times: 3 });
+    await page.evaluate((call) => window.show({ call }), asTracked(f));
+    assert.equal(await statusOf(page, f, 'tracked'), '');
+    await page.click('#hangup');
+    await page.waitForFunction(() => document.querySelector('#error')?.textContent !== '');
+    assert.match(await statusOf(page, f, 'tracked'), /^http: /);
+    assert.equal(ends(f).length, 3, 'F: the first attempt and 2 retries');
+    standin.state.addFault({ callId: g.call_id, status: 404 });
+    await page.evaluate((call) => window.show({ call }), asTracked(g));
+    assert.ok(await until(() => ends(f).length === 4), 'F ended on unmount after its failed hang-up');
+    assert.equal(await statusOf(page, g, 'tracked'), '');
+    await page.click('#hangup');
+    assert.match(await statusOf(page, g, 'failed'), /^http: /);
+    assert.deepEqual(await tracked(page), []);
+
+    // Tab close with E shown (G unmounts): E's end (sent on pagehide with everything still
+    // tracked) marks that the close has been handled; it adds nothing for the others.
     await page.evaluate((call) => window.show({ call }), asTracked(e));
     assert.equal(await statusOf(page, e, 'tracked'), '');
     await page.close();
     assert.ok(await until(() => ends(e).length >= 1), 'E ended on tab close');
     assert.deepEqual(
-      [a, b, c, d, e].map((call) => ends(call).length),
-      [1, 1, 0, 1, 1],
-      'ends per call: A unmount, B switch, C opted out, D hangUp, E tab close',
+      [a, b, c, d, e, f, g].map((call) => ends(call).length),
+      [1, 1, 0, 1, 1, 4, 1],
+      'ends per call: A unmount, B switch, C opted out, D hangUp, E tab close, F 3 failed + unmount, G refused',
     );
     assert.deepEqual(problems, [], 'no page errors, React warnings or failed ends');
   } finally {
