@@ -17,6 +17,7 @@ let ready = false;
 export default function init(moduleOrPath) {
   if (!loading) {
     if (moduleOrPath === undefined) moduleOrPath = nodeDefaultInput();
+    if (moduleOrPath instanceof EndCallError) return Promise.reject(moduleOrPath); // old Node
     const input =
       moduleOrPath !== null && typeof moduleOrPath === 'object' && 'module_or_path' in moduleOrPath
         ? moduleOrPath
@@ -45,7 +46,8 @@ export default function init(moduleOrPath) {
 // Node (SSR, scripts, tests): its fetch() cannot read the file: URL the glue would fetch, so
 // read the wasm next to this module from disk. process.getBuiltinModule (Node >= 20.16, Deno,
 // Bun) keeps `node:` imports out of this module, so bundlers never see one; in a browser
-// bundle `process` is absent and this returns undefined (the glue's default applies).
+// bundle `process` is absent and this returns undefined (the glue's default applies). Where
+// it cannot read the file, the error that init() rejects with.
 function nodeDefaultInput() {
   const node = globalThis.process;
   const here = import.meta.url;
@@ -55,11 +57,9 @@ function nodeDefaultInput() {
   // Built by hand, not `new URL(name, import.meta.url)`: bundlers treat that form as an asset.
   const file = new URL(here.replace(/[^/]*$/, 'voice_end_call_bg.wasm'));
   if (typeof node.getBuiltinModule !== 'function') {
-    return Promise.reject(
-      new EndCallError(
-        'not-initialized',
-        `voice-end-call: init() with no argument needs Node 20.16 or later to find voice_end_call_bg.wasm; pass its bytes instead: await init(await readFile(new URL(import.meta.resolve('voice-end-call/voice_end_call_bg.wasm')))) with readFile from 'node:fs/promises'.`,
-      ),
+    return new EndCallError(
+      'not-initialized',
+      `voice-end-call: init() with no argument needs Node 20.16 or later to find voice_end_call_bg.wasm; pass its bytes instead: await init(await readFile(new URL(import.meta.resolve('voice-end-call/voice_end_call_bg.wasm')))) with readFile from 'node:fs/promises'.`,
     );
   }
   return node.getBuiltinModule('node:fs').promises.readFile(file);
