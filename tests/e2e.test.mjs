@@ -15,11 +15,10 @@ import { startStandin } from './support/standin.mjs';
 import { startStaticServer } from './support/static-server.mjs';
 import { e2ePageUrl } from './support/e2e-page.mjs';
 import { selectedEngines } from './support/engines.mjs';
+import { settledRecords } from './support/records.mjs';
 
+// settledRecords waits this delay more than its LATE_DUPLICATE_MS before counting.
 const PREFLIGHT_DELAY_MS = 500;
-// Long enough after the first arrival (or after the leave, when none is expected) that a
-// late duplicate — or a late delivery — would be seen: delay + generous margin.
-const SETTLE_MS = PREFLIGHT_DELAY_MS + 1000;
 const DEFAULT_REPS = { chromium: 10, firefox: 3, webkit: 3 };
 const CONCURRENCY = { chromium: 4, firefox: 2, webkit: 1 };
 
@@ -41,7 +40,6 @@ after(async () => {
   await standin?.close();
 });
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const blankUrl = () => `${origin}/e2e/page.html?noinit=1`;
 
 const pageUrl = (calls, params) => e2ePageUrl(origin, standin.url, calls, params);
@@ -56,22 +54,18 @@ async function openTracked(openTab, { calls = 1, params = {} } = {}) {
   return { tab, minted };
 }
 
-/** The end requests for `id` once stable: up to 5 s for `atLeast`, then SETTLE_MS more. */
-async function settledRecords(id, atLeast) {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && standin.state.records({ callId: id }).length < atLeast) {
-    await sleep(25);
-  }
-  await sleep(SETTLE_MS);
-  return standin.state.records({ callId: id });
-}
-
-/** Every request well-formed; returns how many calls got exactly `expected`. */
+/**
+ * Every request well-formed, and never more than `expected` for a call (a duplicate, or a stray
+ * request where none is expected, fails at once); returns how many calls got exactly
+ * `expected` (fewer: not delivered).
+ */
 async function checkEnds(minted, expected, label) {
+  const ids = minted.map((call) => call.call_id);
+  const settled = await settledRecords(standin, { callIds: ids, atLeast: expected });
   let exact = 0;
-  for (const call of minted) {
-    const records = await settledRecords(call.call_id, expected);
-    assert.ok(records.length <= Math.max(expected, 1), `${label}: ${records.length} end requests for one call (duplicate)`);
+  for (const id of ids) {
+    const records = settled.filter((record) => record.callId === id);
+    assert.ok(records.length <= expected, `${label}: ${records.length} end requests for one call, ${expected} expected (duplicate or stray)`);
     for (const record of records) {
       assert.equal(record.method, 'POST');
       assert.equal(record.auth, 'valid', `${label}: the call's own bearer`);
