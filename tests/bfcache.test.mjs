@@ -21,11 +21,15 @@ after(() => rig?.close());
 
 for (const deferred of ['0', '1']) {
   test(`bfcache round trip (deferred ${deferred === '1' ? 'on' : 'off'}): ended once, reported on return (x${REPS})`, async () => {
+    // One context for the reps: closing a page is then a tab close, where the browser sends a
+    // deferred (fetchLater) request left armed (a browser.newPage() page takes its own context,
+    // and such a request, down with it).
+    const context = await browser.newContext();
     const calls = [];
     for (let rep = 0; rep < REPS; rep++) {
       const call = standin.state.mintCall();
       calls.push(call);
-      const page = await browser.newPage();
+      const page = await context.newPage();
       const query = new URLSearchParams({ api: standin.url, calls: `${call.call_id}:${call.end_token}`, deferred });
       await page.goto(`${pages.url}/e2e/page.html?${query}`);
       await page.waitForFunction(() => window.ready === true);
@@ -55,6 +59,7 @@ for (const deferred of ['0', '1']) {
     }
     // Closing the pages later sends nothing more: one quiet period for all of them.
     const afterClose = await settledRecords(standin, { callIds: calls.map((c) => c.call_id), atLeast: 0 });
+    await context.close();
     assert.equal(afterClose.length, calls.length, 'closing later sends nothing more');
   });
 }

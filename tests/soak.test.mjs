@@ -84,7 +84,11 @@ function mintBatch(from, to, ids) {
 test(`soak: ${CYCLES} track/untrack/end cycles in one page (${CONCURRENCY} in flight)`, { timeout: 10 * 60_000 }, async (t) => {
   const started = Date.now();
   standin.state.reset();
-  const page = await browser.newPage();
+  // A context that outlives the page: closing the page at the end is then a tab close, where
+  // the browser sends any fetchLater still armed (with browser.newPage() the page's own
+  // context goes down with it, and such a request is not sent).
+  const context = await browser.newContext();
+  const page = await context.newPage();
   const pageErrors = [];
   const consoleMessages = [];
   page.on('pageerror', (error) => {
@@ -231,6 +235,7 @@ test(`soak: ${CYCLES} track/untrack/end cycles in one page (${CONCURRENCY} in fl
   await page.close({ runBeforeUnload: true });
   await closed;
   const afterClose = await settledRecords(standin, { since: records.length, atLeast: 0 });
+  await context.close();
   assert.deepEqual(afterClose, [], 'closing the page sent nothing more');
 
   const elapsed = Date.now() - started;
