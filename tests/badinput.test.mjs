@@ -20,37 +20,31 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { startStandin } from './support/standin.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-import { launchChromium } from './support/chromium.mjs';
+import { startChromiumRig } from './support/rig.mjs';
+import { settledRecords } from './support/records.mjs';
 
 const SEED = Number(process.env.BADINPUT_SEED || 20261124);
 const FUZZ_COUNT = 1000;
-const SETTLE_MS = 1000; // after a page close: a late duplicate would be seen by then
 
 const repoPath = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let standin, pages, browser, origin;
+let rig, standin, browser, origin;
 const contexts = new Set();
 
 before(async () => {
-  standin = await startStandin();
-  pages = await startStaticServer({
+  rig = await startChromiumRig({
     host: 'localhost',
     mounts: { '/dist/': repoPath('dist'), '/badinput/': repoPath('tests/badinput') },
   });
+  ({ standin, browser } = rig);
   // Page on localhost, API on 127.0.0.1: cross-origin, so every end is preflighted and a
   // stray request would show up as a preflight too.
-  origin = pages.url.replace('127.0.0.1', 'localhost');
-  browser = await launchChromium();
+  origin = rig.pages.url.replace('127.0.0.1', 'localhost');
 });
 
 after(async () => {
   for (const context of contexts) await context.close();
-  await browser?.close();
-  await pages?.close();
-  await standin?.close();
+  await rig?.close();
 });
 
 /**
@@ -89,9 +83,9 @@ async function trackGoodCall(page) {
 const traffic = () => ({ records: standin.state.records().length, preflights: standin.state.preflights().length });
 
 async function assertNothingSentSince(mark, what) {
-  await sleep(300); // a stray keepalive request would have arrived by now
+  // Nothing is expected: settledRecords waits its quiet period for a stray request.
+  const records = await settledRecords(standin, { since: mark.records, atLeast: 0 });
   const now = traffic();
-  const records = standin.state.records().slice(mark.records);
   assert.deepEqual(
     records.map((r) => `${r.method} ${r.rawPath}${r.query === null ? '' : `?${r.query}`}`),
     [],
@@ -107,13 +101,8 @@ async function assertPageHealthy(page, pageErrors, what) {
   assert.deepEqual(pageErrors, [], `${what}: page errors`);
 }
 
-/** End requests for a call, once stable: up to 5 s for the first, then SETTLE_MS more. */
-async function settledRecords(callId) {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && standin.state.records({ callId }).length === 0) await sleep(25);
-  await sleep(SETTLE_MS);
-  return standin.state.records({ callId });
-}
+/** One task after init() resolved, when the outbox replay (a 0 ms timer init() set) has run. */
+const afterReplay = (page) => page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
 
 function assertGoodEnd(record, callId, what) {
   assert.equal(record.method, 'POST', what);
@@ -145,11 +134,12 @@ async function assertGoodCallsStillEnd(page, pageErrors, sentinel) {
   );
   await assertPageHealthy(page, pageErrors, 'before closing');
   await page.close();
+  const closeRecords = await settledRecords(standin, { callIds: [onClose.call_id, sentinel.call_id] });
   for (const [call, what] of [
     [onClose, 'call tracked after the bad calls, ended by closing the page'],
     [sentinel, 'sentinel tracked before the bad calls, ended by closing the page'],
   ]) {
-    const records = await settledRecords(call.call_id);
+    const records = closeRecords.filter((record) => record.callId === call.call_id);
     assert.equal(records.length, 1, `${what}: exactly one request`);
     assertGoodEnd(records[0], call.call_id, what);
   }
@@ -326,10 +316,7 @@ test('unusual but valid ids: refused with a typed error, or sent as exactly one 
   assert.deepEqual(tracked, UNUSUAL_IDS.filter((id) => !refused.includes(id)), 'trackCall refuses exactly what endCall refused');
   await assertPageHealthy(second.page, second.pageErrors, 'unusual ids, trackCall');
   await second.page.close();
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && standin.state.records().length - before < tracked.length) await sleep(25);
-  await sleep(SETTLE_MS);
-  const records = standin.state.records().slice(before);
+  const records = await settledRecords(standin, { since: before, atLeast: tracked.length });
   assert.equal(records.length, tracked.length, 'one request per tracked id');
   const seen = records.map((record) => {
     const segment = /^\/api\/v1\/calls\/([^/?#]+)\/end$/.exec(record.rawPath)?.[1];
@@ -406,7 +393,7 @@ test('outbox: malformed storage is dropped unsent; the good entry is sent once; 
   for (const text of ['{{{ not JSON', '{"callId": "call_x"}', '"call_x"', 'null', '', '[' + '"x",'.repeat(5000) + '"x"]']) {
     const mark = traffic();
     const { page, pageErrors, closeContext } = await openPage({ before: seedOutbox(text) });
-    await sleep(300); // the replay runs one task after init()
+    await afterReplay(page);
     assert.deepEqual(await apiFetches(page), [], `outbox ${JSON.stringify(text.slice(0, 30))}: nothing fetched`);
     await assertNothingSentSince(mark, `outbox ${JSON.stringify(text.slice(0, 30))}`);
     const call = await trackGoodCall(page);
@@ -426,11 +413,9 @@ test('outbox: malformed storage is dropped unsent; the good entry is sent once; 
   const text = `[${[...bad.slice(0, 20), good, ...bad.slice(20), ...junk].join(', ')}]`;
   const mark = traffic();
   const { page, pageErrors, closeContext } = await openPage({ before: seedOutbox(text) });
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && standin.state.records({ callId: goodCall.call_id }).length === 0) await sleep(25);
-  await sleep(500);
+  await afterReplay(page);
   assert.deepEqual(await apiFetches(page), [goodUrl], `only the good entry of ${bad.length} bad ones is fetched`);
-  const records = standin.state.records().slice(mark.records);
+  const records = await settledRecords(standin, { since: mark.records });
   assert.deepEqual(records.map((r) => r.rawPath), [`/api/v1/calls/${goodCall.call_id}/end`]);
   assertGoodEnd(records[0], goodCall.call_id, 'outbox replay');
   assert.equal(await page.evaluate((key) => localStorage.getItem(key), OUTBOX_KEY), null, 'the outbox is emptied (bad entries dropped)');
@@ -448,7 +433,7 @@ test(
     const mark = traffic();
     const { page, closeContext } = await openPage({ before: seedOutbox(text) });
     try {
-      await sleep(500);
+      await afterReplay(page);
       assert.deepEqual(await apiFetches(page), []);
       await assertNothingSentSince(mark, 'lone-surrogate outbox entry');
     } finally {

@@ -74,8 +74,7 @@ test('demo: screenshot for the README (www/screenshot.png)', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#calls .id').length === 2);
   await page.click('#bad-id');
   await page.waitForFunction(() => document.getElementById('timeline').textContent.includes('(HTTP 422)'));
-  await page.click('#refresh');
-  await page.waitForTimeout(300);
+  await Promise.all([page.waitForResponse(/__standin\/records/), page.click('#refresh')]);
   await page.screenshot({ path: 'www/screenshot.png', fullPage: true });
   await page.close();
 });

@@ -16,11 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { unusedPort } from './support/net.mjs';
 import { startChromiumRig } from './support/rig.mjs';
-
-// How long to wait for an end request after a page close, then how much longer to wait for a
-// late duplicate (no preflight delay here: requests arrive within tens of ms).
-const ARRIVAL_MS = 3000;
-const SETTLE_MS = 1000;
+import { settledRecords, waitFor } from './support/records.mjs';
 
 let rig, standin, pages, browser, closedOrigin;
 
@@ -71,7 +67,6 @@ before(async () => {
 
 after(() => rig?.close());
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const hex = (bytes = 12) => randomBytes(bytes).toString('hex');
 
 /**
@@ -117,14 +112,10 @@ function trackAndEnd(page, call) {
   );
 }
 
-/** End requests per call id: up to ARRIVAL_MS for one each, then SETTLE_MS for duplicates. */
-async function settledRecords(ids) {
-  const deadline = Date.now() + ARRIVAL_MS;
-  while (Date.now() < deadline && ids.some((id) => standin.state.records({ callId: id }).length === 0)) {
-    await sleep(25);
-  }
-  await sleep(SETTLE_MS);
-  return Object.fromEntries(ids.map((id) => [id, standin.state.records({ callId: id })]));
+/** End requests per call id, once one each arrived and a late duplicate had its chance. */
+async function recordsById(ids) {
+  const records = await settledRecords(standin, { callIds: ids });
+  return Object.fromEntries(ids.map((id) => [id, records.filter((record) => record.callId === id)]));
 }
 
 test('strict CSP: init, manual endCall and page-close ending all work', async (t) => {
@@ -185,7 +176,7 @@ test('strict CSP: init, manual endCall and page-close ending all work', async (t
     assert.equal(tracked.ok, true, JSON.stringify(tracked.error));
     assert.deepEqual([...tracked.value].sort(), [viaKeepalive.call_id, viaDeferred.call_id].sort());
     await page.close({ runBeforeUnload: false });
-    const records = await settledRecords([viaKeepalive.call_id, viaDeferred.call_id]);
+    const records = await recordsById([viaKeepalive.call_id, viaDeferred.call_id]);
     for (const [id, list] of Object.entries(records)) {
       assert.equal(list.length, 1, `${id}: exactly one end request after close (got ${list.length})`);
       assert.equal(list[0].method, 'POST');
@@ -324,7 +315,7 @@ test('no cookies reach the API (a credentialed control request does carry one)',
     assert.equal(tracked.ok, true, JSON.stringify(tracked.error));
     await page.close({ runBeforeUnload: false });
 
-    const records = await settledRecords([manual.call_id, viaKeepalive.call_id, viaDeferred.call_id]);
+    const records = await recordsById([manual.call_id, viaKeepalive.call_id, viaDeferred.call_id]);
     for (const [id, list] of Object.entries(records)) {
       // Each arrived (else "no cookie" would be vacuous), once, with the call's bearer...
       assert.equal(list.length, 1, `${id}: exactly one end request (got ${list.length})`);
@@ -486,18 +477,16 @@ test('tokens never appear in console output, errors or page storage', async (t) 
     assert.equal(listened.ok, true, JSON.stringify(listened.error));
     assert.deepEqual(listened.value, { seen: [heard.call_id], callId: heard.call_id });
 
-    await sleep(300); // let the last console messages reach us
+    // Console messages reach us in order: once the listener failure (logged last) is here,
+    // every earlier message is too.
+    const listenerFailureLogged = () => consoleMessages.some((m) => m.type === 'error' && /onCallEnded listener threw/.test(m.text));
+    await waitFor(listenerFailureLogged, () => `the listener failure in the console: ${JSON.stringify(consoleMessages)}`);
 
     // The API-key warning: exactly one for the two trackCall calls, naming the problem.
     const keyWarnings = consoleMessages.filter((m) => /API key/.test(m.text));
     assert.equal(keyWarnings.length, 1, `one API-key warning: ${JSON.stringify(keyWarnings)}`);
     assert.equal(keyWarnings[0].type, 'warning');
     assert.match(keyWarnings[0].text, /vk_/);
-    // The listener failure was logged (so console output is really being collected).
-    assert.ok(
-      consoleMessages.some((m) => m.type === 'error' && /onCallEnded listener threw/.test(m.text)),
-      `listener failure logged: ${JSON.stringify(consoleMessages)}`,
-    );
     assert.deepEqual(pageErrors.map(String), [], 'no uncaught errors or unhandled rejections');
 
     // Now the search: every console message and every rendering of every error.

@@ -6,9 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { e2ePageUrl } from './support/e2e-page.mjs';
 import { startChromiumRig } from './support/rig.mjs';
+import { settledRecords, waitFor } from './support/records.mjs';
 
 const OUTBOX_KEY = 'voice-end-call:outbox:v1';
-const SETTLE_MS = 1000;
 let rig, standin, browser, origin;
 
 before(async () => {
@@ -18,8 +18,6 @@ before(async () => {
 });
 
 after(() => rig?.close());
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const pageUrl = (calls, params) => e2ePageUrl(origin, standin.url, calls, params);
 
@@ -53,12 +51,8 @@ async function goOffline(context, page) {
   await page.waitForFunction(() => navigator.onLine === false);
 }
 
-async function recordsAfter(id, atLeast) {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && standin.state.records({ callId: id }).length < atLeast) await sleep(25);
-  await sleep(SETTLE_MS);
-  return standin.state.records({ callId: id });
-}
+/** The end requests for `calls` once `atLeast` arrived for each and a late one had its chance. */
+const recordsAfter = (calls, atLeast) => settledRecords(standin, { callIds: calls.map((c) => c.call_id), atLeast });
 
 for (const deferred of ['1', '0']) {
   const mode = deferred === '1' ? 'deferred on' : 'deferred off';
@@ -71,9 +65,7 @@ for (const deferred of ['1', '0']) {
       await goOffline(context, page);
       await closeTab(page);
       await context.setOffline(false);
-      for (const call of calls) {
-        assert.equal((await recordsAfter(call.call_id, 0)).length, 0, 'nothing reached the API while offline');
-      }
+      assert.deepEqual(await recordsAfter(calls, 0), [], 'nothing reached the API while offline');
 
       const stored = await storedOutbox(context);
       assert.deepEqual(
@@ -92,20 +84,22 @@ for (const deferred of ['1', '0']) {
       // The next page of this origin: init() replays the outbox one task later.
       const next = await context.newPage();
       await next.goto(`${origin}/e2e/page.html?noinit=1`);
-      const ended = await next.evaluate(async () => {
-        const events = [];
+      await next.evaluate(async () => {
+        window.endedEvents = [];
         await window.init();
-        window.lib.onCallEnded((event) => events.push({ callId: event.callId, via: event.via, status: event.response?.status }));
-        const deadline = Date.now() + 5000;
-        while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-        return events;
+        window.lib.onCallEnded((event) => window.endedEvents.push({ callId: event.callId, via: event.via, status: event.response?.status }));
       });
+      const ended = await waitFor(
+        () => next.evaluate((n) => (window.endedEvents.length >= n ? window.endedEvents : null), calls.length),
+        'onCallEnded for each stored call',
+      );
       assert.deepEqual(
         ended.map((e) => `${e.callId} ${e.via} ${e.status}`).sort(),
         calls.map((c) => `${c.call_id} outbox ended`).sort(),
       );
+      const sent = await recordsAfter(calls, 1);
       for (const call of calls) {
-        const records = await recordsAfter(call.call_id, 1);
+        const records = sent.filter((record) => record.callId === call.call_id);
         assert.equal(records.length, 1, 'sent once');
         assert.equal(records[0].auth, 'valid');
         assert.equal(records[0].cookie, false);
@@ -116,7 +110,9 @@ for (const deferred of ['1', '0']) {
       const third = await context.newPage();
       await third.goto(`${origin}/e2e/page.html?noinit=1`);
       await third.evaluate(() => window.init());
-      for (const call of calls) assert.equal((await recordsAfter(call.call_id, 2)).length, 1, 'never twice');
+      // The replay runs one task after init(): wait for a later task, then for a late request.
+      await third.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      assert.equal((await recordsAfter(calls, 0)).length, calls.length, 'never twice');
     } finally {
       await context.close();
     }
@@ -128,7 +124,7 @@ for (const deferred of ['1', '0']) {
       const call = standin.state.mintCall();
       const page = await openTracked(context, [call], { deferred });
       await closeTab(page);
-      assert.equal((await recordsAfter(call.call_id, 1)).length, 1);
+      assert.equal((await recordsAfter([call], 1)).length, 1);
       assert.deepEqual(await storedOutbox(context), [], 'a sent end is never stored');
     } finally {
       await context.close();

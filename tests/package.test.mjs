@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startStandin } from './support/standin.mjs';
 import { startStaticServer } from './support/static-server.mjs';
 import { launchChromium } from './support/chromium.mjs';
+import { settledRecords } from './support/records.mjs';
 
 const ROOT = process.cwd();
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -152,12 +153,7 @@ async function assertOneEndOnClose(pageUrl) {
   await page.goto(`${pageUrl}?${query}`);
   await page.waitForFunction(() => window.ready === true);
   await page.close();
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && standin.state.records({ callId: call.call_id }).length === 0) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const records = standin.state.records({ callId: call.call_id });
+  const records = await settledRecords(standin, { callIds: [call.call_id] });
   assert.equal(records.length, 1, 'one end request');
   assert.equal(records[0].auth, 'valid');
 }

@@ -8,7 +8,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep, waitFor } from './support/records.mjs';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -408,7 +408,7 @@ test('close() resolves promptly with a hanging fault and keep-alive sockets', as
     () => 'rejected',
   );
   // Wait until the server holds the request, so close() really has to cut it.
-  for (let i = 0; i < 200 && local.state.records().length === 0; i++) await sleep(5);
+  await waitFor(() => local.state.records().length > 0, 'the stand-in to hold the request', { timeoutMs: 1000 });
   assert.deepEqual(
     local.state.records().map((r) => [r.status, r.fault]),
     [[null, true]],

@@ -16,17 +16,7 @@ import { spawn } from 'node:child_process';
 import puppeteer from 'puppeteer-core';
 import { Builder } from 'selenium-webdriver';
 import { launchChromium } from './chromium.mjs';
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+import { sleep, waitFor } from './records.mjs';
 
 // ---- Chromium (playwright-core) and Firefox (puppeteer-core): page-object drivers -------
 
@@ -133,7 +123,7 @@ async function startWebKitDriver() {
   // Its own process group, so that stopping it also stops Xvfb and the browsers.
   const child = spawn('xvfb-run', ['-a', 'WebKitWebDriver', `--port=${port}`], { stdio: 'ignore', detached: true });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(() => fetch(`${url}/status`).then((r) => r.ok, () => false), 15000, 'WebKitWebDriver');
+  await waitFor(() => fetch(`${url}/status`).then((r) => r.ok, () => false), 'WebKitWebDriver', { timeoutMs: 15000 });
   return { url, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch {} } };
 }
 
@@ -163,7 +153,7 @@ function webDriverTab(session, handle, home, { onClose } = {}) {
     },
     async waitReady() {
       await focus();
-      await waitFor(() => session.executeScript('return window.ready === true'), 15000, 'page ready');
+      await waitFor(() => session.executeScript('return window.ready === true'), 'page ready', { timeoutMs: 15000 });
     },
     async navigate(url) {
       await focus();

@@ -6,23 +6,24 @@ import { launchChromium } from './chromium.mjs';
 
 /**
  * Start the three. `pagesOptions` are startStaticServer's options, or a function of the
- * stand-in returning them. If one fails to start, the ones already started are closed.
+ * stand-in returning them; `standinOptions` are startStandin's, `chromium` launchChromium's
+ * ({ args, bfcache }). If one fails to start, the ones already started are closed.
  * @returns {Promise<{standin: object, pages: object, browser: import('playwright-core').Browser,
  *   close: () => Promise<void>}>}
  */
-export async function startChromiumRig(pagesOptions) {
+export async function startChromiumRig(pagesOptions, { standinOptions, chromium = {} } = {}) {
   const started = [];
   const close = async () => {
     for (const part of started.reverse()) await part.close();
   };
   try {
-    const standin = await startStandin();
+    const standin = await startStandin(standinOptions);
     started.push(standin);
     const pages = await startStaticServer(
       typeof pagesOptions === 'function' ? pagesOptions(standin) : pagesOptions,
     );
     started.push(pages);
-    const browser = await launchChromium();
+    const browser = await launchChromium(chromium.args, { bfcache: chromium.bfcache });
     started.push(browser);
     return { standin, pages, browser, close };
   } catch (error) {
