@@ -116,9 +116,17 @@ async function loadDefault(violations) {
   }
   let base64;
   try {
-    base64 = (await import('./voice_end_call_bg.inline.js')).default;
+    base64 = (await import('./voice_end_call_bg.inline.js'))?.default;
   } catch (error) {
     throw new Error(`${url}: ${problem}; its inlined copy did not load either (${error?.message ?? error})`);
+  }
+  if (typeof base64 !== 'string') {
+    // A bundle that inlines dynamic imports (Rollup's inlineDynamicImports, which its error for
+    // output.file suggests) puts the copy after the app's code: with a top-level `await init()`
+    // the import resolves before the copy's module is evaluated, to undefined.
+    throw new Error(
+      `${url}: ${problem}; its inlined copy is not evaluated yet: a bundle that inlines dynamic imports (Rollup's inlineDynamicImports) runs it after a top-level await. Bundle with output.dir instead, or copy voice_end_call_bg.wasm next to the bundle`,
+    );
   }
   await initWasm({ module_or_path: fromBase64(base64) });
   if (typeof document === 'object') {
