@@ -124,7 +124,8 @@ async function server(args, cwd, port, { deadlineMs = 120000 } = {}) {
   let gone = false;
   exited.then(() => (gone = true));
   for (;;) {
-    const status = await fetch(`${url}/`).then((r) => r.status, () => 0);
+    // (a dev server answers its first request once it has compiled the page)
+    const status = await fetch(`${url}/`, { signal: AbortSignal.timeout(deadlineMs) }).then((r) => r.status, () => 0);
     if (status === 200) return { url, close };
     if (gone || Date.now() > deadline) {
       await close();
