@@ -134,7 +134,9 @@ async function loadDefault(violations) {
       `voice-end-call: loaded the wasm inlined in the package (about a third larger) because ${url} could not be used: ${problem}. ` +
         (cspBlock(violations)
           ? "Add the page's origin ('self') to connect-src to load the file instead."
-          : 'To load the file instead, serve voice_end_call_bg.wasm there or pass its URL to init().'),
+          : url.pathname.includes('/.vite/deps/')
+            ? "Vite's dev server pre-bundled this module away from the file (builds are not affected): optimizeDeps: { exclude: ['voice-end-call'] } in vite.config loads the file."
+            : 'To load the file instead, serve voice_end_call_bg.wasm there or pass its URL to init().'),
     );
   }
 }
