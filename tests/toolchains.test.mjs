@@ -154,13 +154,13 @@ async function serveBuilt({ dir, dist }, fn, { copyWasm = false } = {}) {
 
 /** Start a dev server for the project (Vite's and Next's flags: `--host`/`--hostname`), visit
  *  it once to warm it up, then check it. */
-async function checkDevServer(t, name, args, dir, expect) {
+async function checkDevServer(t, name, args, dir, expect, options = {}) {
   const port = await unusedPort();
   const host = args[0] === NEXT ? '--hostname' : '--host';
   const dev = await server([...args, host, '127.0.0.1', '--port', String(port)], dir, port);
   try {
     await warmUp(`${dev.url}/`);
-    await check(t, name, `${dev.url}/`, { expect });
+    await check(t, name, `${dev.url}/`, { expect, ...options });
   } finally {
     await dev.close();
   }
@@ -253,9 +253,9 @@ async function oneEndOnClose(pageUrl) {
 /**
  * Check one consumer page and add its row to the table. `expect`: 'file' or 'inline';
  * `bundled`: the bundler puts the inlined copy into the one bundle (so the normal path carries
- * it by design).
+ * it by design); `hint`: what init()'s console note must say on the inline path.
  */
-async function check(t, name, pageUrl, { expect, bundled = false }) {
+async function check(t, name, pageUrl, { expect, bundled = false, hint = /serve voice_end_call_bg\.wasm there/ }) {
   const { downloads, path: used, note } = await oneEndOnClose(pageUrl);
   const sum = (list, key) => list.reduce((total, d) => total + d[key], 0);
   const ok = downloads.filter((d) => d.kind !== 'failed');
@@ -291,6 +291,7 @@ async function check(t, name, pageUrl, { expect, bundled = false }) {
   } else {
     assert.equal(wasm.length, 0, 'no wasm file was served');
     assert.equal(row.inlineDownloaded, true);
+    assert.match(note, hint, 'the console note names the fix');
   }
   return row;
 }
@@ -313,12 +314,21 @@ test('plain <script type="module">: the package files served as they are', async
 
 // Vite 7's dev server pre-bundles the package into node_modules/.vite/deps/ and answers the
 // .wasm URL there with index.html: init() loads the inlined copy (dev only; its build emits
-// the file). Vite 8's dev server serves the file.
+// the file) and its console note names optimizeDeps.exclude, which loads the file (tested).
+// Vite 8's dev server serves the file.
 for (const [vite, bin, devPath] of [['Vite 7', VITE7, 'inline'], ['Vite 8', VITE8, 'file']]) {
   test(`${vite} dev server`, async (t) => {
     const { dir } = project(`${vite.replace(' ', '').toLowerCase()}-dev`, 'bundled');
-    await checkDevServer(t, `${vite} dev`, [bin, '--strictPort'], dir, devPath);
+    await checkDevServer(t, `${vite} dev`, [bin, '--strictPort'], dir, devPath, { hint: /optimizeDeps: \{ exclude: \['voice-end-call'\] \}/ });
   });
+
+  if (devPath === 'inline') {
+    test(`${vite} dev server recipe: optimizeDeps.exclude (what init() suggests) loads the file`, async (t) => {
+      const { dir } = project(`${vite.replace(' ', '').toLowerCase()}-dev-exclude`, 'bundled');
+      writeFileSync(path.join(dir, 'vite.config.js'), "export default { optimizeDeps: { exclude: ['voice-end-call'] } };\n");
+      await checkDevServer(t, `${vite} dev + optimizeDeps.exclude`, [bin, '--strictPort'], dir, 'file');
+    });
+  }
 
   test(`${vite} build`, async (t) => {
     const app = project(`${vite.replace(' ', '').toLowerCase()}-build`, 'bundled');
