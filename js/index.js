@@ -12,7 +12,8 @@ let ready = false;
 /**
  * Load the WebAssembly module. Idempotent: later calls return the same promise.
  * @param {unknown} [moduleOrPath] URL, Response, bytes or WebAssembly.Module of
- *   `voice_end_call_bg.wasm`; defaults to the file next to this module.
+ *   `voice_end_call_bg.wasm`; defaults to the file next to this module, or to the copy
+ *   inlined in the package when that file cannot be loaded (see loadDefault).
  */
 export default function init(moduleOrPath) {
   if (!loading) {
@@ -23,7 +24,7 @@ export default function init(moduleOrPath) {
         ? moduleOrPath
         : { module_or_path: moduleOrPath };
     const violations = watchCspViolations();
-    loading = initWasm(input).then(
+    loading = (input.module_or_path === undefined ? loadDefault(violations.seen) : initWasm(input)).then(
       () => {
         violations.stop();
         ready = true;
@@ -33,7 +34,7 @@ export default function init(moduleOrPath) {
       },
       // The violation event is queued as a task of its own, after the fetch has failed.
       (cause) =>
-        new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+        nextTask().then(() => {
           violations.stop();
           loading = undefined; // a failed load may be retried (e.g. after going online)
           throw loadError(cause, violations.seen);
@@ -46,7 +47,7 @@ export default function init(moduleOrPath) {
 // Node (SSR, scripts, tests): its fetch() cannot read the file: URL the glue would fetch, so
 // read the wasm next to this module from disk. process.getBuiltinModule (Node >= 20.16, Deno,
 // Bun) keeps `node:` imports out of this module, so bundlers never see one; in a browser
-// bundle `process` is absent and this returns undefined (the glue's default applies). Where
+// bundle `process` is absent and this returns undefined (loadDefault applies). Where
 // it cannot read the file, the error that init() rejects with.
 function nodeDefaultInput() {
   const node = globalThis.process;
@@ -65,6 +66,94 @@ function nodeDefaultInput() {
   return node.getBuiltinModule('node:fs').promises.readFile(file);
 }
 
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+// `init()` with no argument, in any toolchain with no configuration (issue 13). Why this shape:
+// - The file first, written as `new URL('./x.wasm', import.meta.url)` right here: webpack,
+//   Next.js (webpack and Turbopack) and Vite's build recognise that pattern and emit the file,
+//   and the browser compiles it while it downloads (instantiateStreaming). That is the normal
+//   path and the cheapest one (the wasm alone, no base64).
+// - Some toolchains keep the pattern but do not emit the file, or move this module away from
+//   it: esbuild and Rollup (404), Vite 7's dev server (its dependency pre-bundling puts this
+//   module in .vite/deps/, where Vite answers with index.html), a CSP whose connect-src does
+//   not allow the file. Then the same bytes come from
+//   voice_end_call_bg.inline.js (base64, made by scripts/build.sh), a dynamic import: bundlers
+//   that split chunks (Vite, webpack, Next.js, Rollup with output.dir, esbuild --splitting)
+//   make it a chunk of its own that only this path downloads; esbuild without --splitting
+//   inlines it into the bundle, which then always carries it.
+// - What decides "cannot be loaded" is what came back, not the toolchain: a failed fetch, a
+//   status that is not ok, or bytes that do not start with wasm's magic number. A file served
+//   as application/wasm is compiled as it streams; its bytes are only checked if that fails,
+//   so a CSP without 'wasm-unsafe-eval' (or any other failure of real wasm) still rejects with
+//   the error that names its fix, without fetching the inlined copy for nothing.
+async function loadDefault(violations) {
+  const url = new URL('./voice_end_call_bg.wasm', import.meta.url);
+  let response;
+  let problem;
+  try {
+    response = await fetch(url);
+    if (!response.ok) problem = `HTTP ${response.status}`;
+  } catch (error) {
+    await nextTask(); // a CSP violation event, if that is why, comes one task later
+    // (worded without "CSP": loadError reads that as a block of WebAssembly itself)
+    const block = cspBlock(violations);
+    problem = block ? `refused by the page's ${block.effectiveDirective}` : String(error?.message ?? error);
+  }
+  if (!problem) {
+    const type = response.headers.get('content-type') ?? '';
+    if (/^application\/wasm\s*(;|$)/i.test(type)) {
+      const spare = response.clone();
+      try {
+        return await initWasm({ module_or_path: response });
+      } catch (error) {
+        if (isWasm(await spare.arrayBuffer().catch(() => null))) throw error;
+      }
+    } else {
+      const bytes = await response.arrayBuffer().catch(() => null);
+      if (isWasm(bytes)) return initWasm({ module_or_path: bytes });
+    }
+    problem = `the response is not WebAssembly (Content-Type: ${type || 'none'})`;
+  }
+  let base64;
+  try {
+    base64 = (await import('./voice_end_call_bg.inline.js'))?.default;
+  } catch (error) {
+    throw new Error(`${url}: ${problem}; its inlined copy did not load either (${error?.message ?? error})`);
+  }
+  if (typeof base64 !== 'string') {
+    // A bundle that inlines dynamic imports (Rollup's inlineDynamicImports, which its error for
+    // output.file suggests) puts the copy after the app's code: with a top-level `await init()`
+    // the import resolves before the copy's module is evaluated, to undefined.
+    throw new Error(
+      `${url}: ${problem}; its inlined copy is not evaluated yet: a bundle that inlines dynamic imports (Rollup's inlineDynamicImports) runs it after a top-level await. Bundle with output.dir instead, or copy voice_end_call_bg.wasm next to the bundle`,
+    );
+  }
+  await initWasm({ module_or_path: fromBase64(base64) });
+  if (typeof document === 'object') {
+    console.info(
+      `voice-end-call: loaded the wasm inlined in the package (about a third larger) because ${url} could not be used: ${problem}. ` +
+        (cspBlock(violations)
+          ? "Add the page's origin ('self') to connect-src to load the file instead."
+          : url.pathname.includes('/.vite/deps/')
+            ? "Vite's dev server pre-bundled this module away from the file (builds are not affected): optimizeDeps: { exclude: ['voice-end-call'] } in vite.config loads the file."
+            : 'To load the file instead, serve voice_end_call_bg.wasm there or pass its URL to init().'),
+    );
+  }
+}
+
+function isWasm(bytes) {
+  const head = bytes ? new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength)) : [];
+  return head.length === 4 && head[0] === 0x00 && head[1] === 0x61 && head[2] === 0x73 && head[3] === 0x6d;
+}
+
+function fromBase64(text) {
+  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(text);
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 // While init() runs, note the page's CSP violations: a blocked fetch of the .wasm file
 // rejects with a bare "Failed to fetch", and only the violation event says why.
 function watchCspViolations() {
@@ -75,11 +164,16 @@ function watchCspViolations() {
   return { seen, stop: () => target?.removeEventListener('securitypolicyviolation', note) };
 }
 
-function loadError(cause, violations = []) {
-  const text = String(cause && cause.message ? cause.message : cause);
-  const blockedFetch = violations.find(
+/** The CSP violation that blocked fetching the .wasm file, if one did. */
+function cspBlock(violations) {
+  return violations.find(
     (v) => /^connect-src|^default-src/.test(v.effectiveDirective) && /\.wasm($|\?)/.test(v.blockedURI),
   );
+}
+
+function loadError(cause, violations = []) {
+  const text = String(cause && cause.message ? cause.message : cause);
+  const blockedFetch = cspBlock(violations);
   let message;
   if (/Content Security Policy|unsafe-eval|wasm-eval|CSP/i.test(text) || violations.some((v) => v.blockedURI === 'wasm-eval')) {
     message =

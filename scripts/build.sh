@@ -17,6 +17,14 @@ rm -rf dist
 node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features \
   dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
 node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
+# The same bytes as base64 in a module of their own, for init() when the file cannot be loaded
+# (a bundler that does not emit it, Vite 7's dev server; see loadDefault in js/index.js). Made
+# from the final wasm, so the two are always the same module; a dynamic import, so bundlers
+# that split chunks download it only then.
+node --input-type=module -e "
+  import { readFileSync, writeFileSync } from 'node:fs';
+  const base64 = readFileSync('dist/voice_end_call_bg.wasm').toString('base64');
+  writeFileSync('dist/voice_end_call_bg.inline.js', 'export default \"' + base64 + '\";\n');"
 node scripts/minify-js.mjs dist/voice_end_call.js
 
 # The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a

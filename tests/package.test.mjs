@@ -37,7 +37,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball ships the wasm, glue, types, README and LICENSE, and nothing else', () => {
+test('the tarball ships the wasm (and its inlined copy), glue, types, README and LICENSE, and nothing else', () => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   const snippet = files.find((f) => /^package\/dist\/snippets\/[^/]+\/js\/errors\.js$/.test(f));
   assert.ok(snippet, 'the EndCallError snippet');
@@ -51,6 +51,7 @@ test('the tarball ships the wasm, glue, types, README and LICENSE, and nothing e
     'package/dist/react.js',
     snippet,
     'package/dist/voice_end_call.js',
+    'package/dist/voice_end_call_bg.inline.js',
     'package/dist/voice_end_call_bg.wasm',
     'package/package.json',
   ].sort());
