@@ -1,20 +1,18 @@
-// Packaging: what `npm pack` ships, and the package used the ways our users use it — Node
-// (server-side rendering), TypeScript, Vite, and a plain <script type="module"> page — each
-// installing the packed tarball into a throw-away project (no registry access needed).
+// Packaging: what `npm pack` ships, and the package used from Node (server-side rendering,
+// scripts) and TypeScript (every module setting, Node-only types, the README's TypeScript
+// snippets), from the packed tarball installed into a throw-away project (no registry access
+// needed). Bundlers and pages: tests/toolchains.test.mjs; React: tests/react.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startStandin } from './support/standin.mjs';
-import { startStaticServer } from './support/static-server.mjs';
-import { launchChromium } from './support/chromium.mjs';
-import { settledRecords } from './support/records.mjs';
 
 const ROOT = process.cwd();
 const BIN = path.join(ROOT, 'node_modules', '.bin');
-let work, tarball, project, standin, browser, context;
+let work, tarball, project, standin;
 
 before(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'voice-end-call-package-'));
@@ -25,14 +23,9 @@ before(async () => {
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: project, stdio: 'pipe' });
   standin = await startStandin({ preflightDelayMs: 500 });
-  browser = await launchChromium();
-  // One context for all pages: closing a page is then a tab close (a page from
-  // browser.newPage() has a context of its own, and closing it is a context close).
-  context = await browser.newContext();
 });
 
 after(async () => {
-  await browser?.close();
   await standin?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -147,43 +140,38 @@ for (const setting of Object.keys(TS_SETTINGS)) {
   });
 }
 
-async function assertOneEndOnClose(pageUrl) {
-  const call = standin.state.mintCall();
-  const page = await context.newPage();
-  const query = new URLSearchParams({ api: standin.url, callId: call.call_id, endToken: call.end_token });
-  await page.goto(`${pageUrl}?${query}`);
-  await page.waitForFunction(() => window.ready === true);
-  await page.close();
-  const records = await settledRecords(standin, { callIds: [call.call_id] });
-  assert.equal(records.length, 1, 'one end request');
-  assert.equal(records[0].auth, 'valid');
+/** The README's TypeScript snippets (`<!-- snippet: NAME … -->` before a ts/tsx block). */
+function readmeSnippet(name) {
+  const readme = readFileSync('README.md', 'utf8');
+  const match = readme.match(new RegExp(`<!-- snippet: ${name} [^>]*-->\\n\`\`\`(tsx?)\\n([\\s\\S]*?)\`\`\``));
+  assert.ok(match, `README snippet "${name}"`);
+  return { ext: match[1], code: match[2] };
 }
 
-test('Vite 7: a bundled app tracks a call and ends it on page close', async () => {
-  const app = path.join(project, 'vite-app');
-  cpSync('tests/consumers/vite-app', app, { recursive: true });
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: app,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_PATH: path.join(project, 'node_modules') },
-  });
-  assert.equal(build.status, 0, build.stdout + build.stderr);
-  const server = await startStaticServer({ host: 'localhost', mounts: { '/': path.join(app, 'dist') } });
-  try {
-    await assertOneEndOnClose(`${server.url}/index.html`);
-  } finally {
-    await server.close();
+test('README: the React and LiveKit snippets type-check against the packed types, React and livekit-client', () => {
+  // React's and livekit-client's own types from this repo's node_modules, as an app has them.
+  const modules = path.join(project, 'node_modules');
+  for (const dep of ['livekit-client', '@types/react']) {
+    mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
+    symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(modules, dep));
   }
-});
-
-test('plain <script type="module">: the package files served as they are', async () => {
-  const server = await startStaticServer({
-    host: 'localhost',
-    mounts: { '/': 'tests/consumers/esm-page', '/pkg/': path.join(project, 'node_modules/voice-end-call/dist') },
+  const dir = mkdtempSync(path.join(project, 'ts-readme-'));
+  const files = ['react', 'livekit'].map((name) => {
+    const { ext, code } = readmeSnippet(name);
+    writeFileSync(path.join(dir, `${name}.${ext}`), code);
+    return `${name}.${ext}`;
   });
-  try {
-    await assertOneEndOnClose(`${server.url}/index.html`);
-  } finally {
-    await server.close();
-  }
+  const compilerOptions = {
+    ...TS_SETTINGS.bundler,
+    strict: true,
+    noEmit: true,
+    target: 'es2022',
+    jsx: 'react-jsx',
+    types: [],
+    // Our declarations are checked strictly above; here the third-party ones are used as they are.
+    skipLibCheck: true,
+  };
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
+  const result = spawnSync(path.join(BIN, 'tsc'), ['-p', dir], { cwd: dir, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
 });

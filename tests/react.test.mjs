@@ -169,7 +169,7 @@ async function lifetime(url, { strictEffects }) {
 test('React 19 StrictMode, Vite 7 dev server: mount tracks, unmount ends once, opt-out untracks, hangUp ends', async () => {
   const server = await createServer({
     root: APP,
-    configFile: path.join(APP, 'vite.config.js'),
+    configFile: false, // zero configuration, as a new project has it
     logLevel: 'warn',
     clearScreen: false,
     // Vite takes port 0 as "the default, 5173"; a free port keeps it off other runs' servers

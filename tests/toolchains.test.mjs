@@ -23,6 +23,7 @@ import { startStandin } from './support/standin.mjs';
 import { startStaticServer } from './support/static-server.mjs';
 import { launchChromium } from './support/chromium.mjs';
 import { unusedPort } from './support/net.mjs';
+import { settledRecords, sleep } from './support/records.mjs';
 
 const ROOT = process.cwd();
 const WORK = path.join(ROOT, 'target', 'consumers');
@@ -35,10 +36,9 @@ const ESBUILD = tool('esbuild/bin/esbuild');
 const ROLLUP = tool('rollup/dist/bin/rollup');
 // What the toolchains print is for people; the test reads exit codes and waits on HTTP.
 const ENV = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', NEXT_TELEMETRY_DISABLED: '1', BROWSERSLIST_IGNORE_OLD_DATA: '1' };
-// How long an end request may take to arrive after the tab closed, then how much longer to
-// watch for a late duplicate (the stand-in answers at once: requests arrive within ms).
+// How long an end request may take to arrive after the tab closed (then settledRecords' quiet
+// period watches for a late duplicate).
 const ARRIVAL_MS = 10000;
-const SETTLE_MS = 1000;
 
 let tarball, standin, browser, inlineMark;
 const table = [];
@@ -131,7 +131,7 @@ async function server(args, cwd, port, { deadlineMs = 120000 } = {}) {
       await close();
       assert.fail(`${args.join(' ')}: ${gone ? 'exited' : 'not answering'} (last status ${status})\n${output}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 
@@ -186,15 +186,9 @@ async function warmUp(pageUrl) {
   assert.equal(outcome.ok, true, `warm-up visit: ${outcome.error}`);
 }
 
-/** The end requests for `callId`: up to ARRIVAL_MS for the first, then SETTLE_MS more. */
-async function endsAfterClose(callId) {
-  const deadline = Date.now() + ARRIVAL_MS;
-  while (Date.now() < deadline && standin.state.records({ callId }).length === 0) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-  return standin.state.records({ callId });
-}
+/** The end requests for `callId` once settled (a cold dev server's page may take a while to
+ *  send: up to ARRIVAL_MS for the first, then the shared quiet period). */
+const endsAfterClose = (callId) => settledRecords(standin, { callIds: [callId], arrivalMs: ARRIVAL_MS });
 
 const brotli = (bytes) =>
   bytes.length === 0 ? 0 : brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).length;
