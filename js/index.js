@@ -211,8 +211,9 @@ export function trackCall(call) {
  * is already over (or was never tracked, or init() has not resolved) resolves `null`.
  */
 export function endCall(callId, options) {
-  if (options !== null && typeof options === 'object' && Object.prototype.hasOwnProperty.call(options, 'ifTracked')) {
-    const { ifTracked, ...rest } = options;
+  const split = splitIfTracked(options);
+  if (split) {
+    const { ifTracked, rest } = split;
     if (ifTracked !== undefined && typeof ifTracked !== 'boolean') {
       return Promise.reject(new EndCallError('config', 'voice-end-call: endCall options.ifTracked must be a boolean.'));
     }
@@ -237,6 +238,21 @@ export function endCall(callId, options) {
   }
   if (!ready) return Promise.reject(notReady('endCall'));
   return wasm.endCall(callId, options);
+}
+
+// `options` without its `ifTracked` key, when it has one. Reading a hostile object (a Proxy
+// whose traps throw, a revoked Proxy, a throwing getter) must not throw out of endCall: such
+// options are left to the module, which rejects them with a typed 'config' error.
+function splitIfTracked(options) {
+  try {
+    if (options === null || typeof options !== 'object' || !Object.prototype.hasOwnProperty.call(options, 'ifTracked')) {
+      return undefined;
+    }
+    const { ifTracked, ...rest } = options;
+    return { ifTracked, rest };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Forget a call without ending it; whether it was tracked (false before init(): nothing is). */
