@@ -298,7 +298,7 @@ test('CSP whose connect-src omits the wasm origin: init() uses the inlined copy 
     const tracked = await trackOnPage(page, [{ callId: call.call_id, endToken: call.end_token, deferred: false }]);
     assert.equal(tracked.ok, true, JSON.stringify(tracked.error));
     await page.close({ runBeforeUnload: false });
-    const records = await settledRecords([call.call_id]);
+    const records = await recordsById([call.call_id]);
     assert.equal(records[call.call_id].length, 1, 'exactly one end request after close');
     assert.deepEqual(pageErrors.map(String), [], 'no uncaught errors');
   } finally {
