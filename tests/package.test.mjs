@@ -9,6 +9,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startStandin } from './support/standin.mjs';
+import { installTarball, packTarball } from './support/tarball.mjs';
 
 const ROOT = process.cwd();
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -16,12 +17,10 @@ let work, tarball, project, standin;
 
 before(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'voice-end-call-package-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { encoding: 'utf8' }));
-  tarball = path.join(work, packed[0].filename);
+  tarball = packTarball(work);
   project = path.join(work, 'consumer');
   mkdirSync(project);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: project, stdio: 'pipe' });
+  installTarball(project, tarball);
   standin = await startStandin({ preflightDelayMs: 500 });
 });
 

@@ -5,8 +5,8 @@
 // and as a production build, in headless Chromium against the stand-in API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createServer } from 'vite';
 import { startStandin } from './support/standin.mjs';
@@ -14,6 +14,7 @@ import { startStaticServer } from './support/static-server.mjs';
 import { launchChromium } from './support/chromium.mjs';
 import { unusedPort } from './support/net.mjs';
 import { settledRecords, waitFor } from './support/records.mjs';
+import { installTarball, packTarball } from './support/tarball.mjs';
 
 const ROOT = process.cwd();
 const WORK = path.join(ROOT, 'target/consumers/react');
@@ -23,12 +24,7 @@ let standin, browser;
 before(async () => {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(APP, { recursive: true });
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', WORK], { encoding: 'utf8' }));
-  writeFileSync(path.join(APP, 'package.json'), JSON.stringify({ name: 'react-consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', path.join(WORK, packed[0].filename)], {
-    cwd: APP,
-    stdio: 'pipe',
-  });
+  installTarball(APP, packTarball(WORK), { name: 'react-consumer' });
   cpSync('tests/consumers/react-app', APP, { recursive: true });
   standin = await startStandin({ preflightDelayMs: 100 });
   browser = await launchChromium();

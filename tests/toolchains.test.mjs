@@ -15,7 +15,7 @@
 // (t.diagnostic) and written to target/consumers/downloads.json.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
@@ -23,7 +23,8 @@ import { startStandin } from './support/standin.mjs';
 import { startStaticServer } from './support/static-server.mjs';
 import { launchChromium } from './support/chromium.mjs';
 import { unusedPort } from './support/net.mjs';
-import { settledRecords, sleep } from './support/records.mjs';
+import { settledRecords, waitFor } from './support/records.mjs';
+import { installTarball, packTarball } from './support/tarball.mjs';
 
 const ROOT = process.cwd();
 const WORK = path.join(ROOT, 'target', 'consumers');
@@ -46,8 +47,7 @@ const table = [];
 before(async () => {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', WORK], { encoding: 'utf8' }));
-  tarball = path.join(WORK, packed[0].filename);
+  tarball = packTarball(WORK);
   standin = await startStandin();
   browser = await launchChromium();
 });
@@ -67,9 +67,7 @@ after(async () => {
 function project(name, fixture, { lockfile = true } = {}) {
   const dir = path.join(WORK, name);
   cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  const flags = ['--no-audit', '--no-fund', '--offline', ...(lockfile ? [] : ['--no-package-lock'])];
-  execFileSync('npm', ['install', ...flags, tarball], { cwd: dir, stdio: 'pipe' });
+  installTarball(dir, tarball, { name, lockfile });
   const dist = path.join(dir, 'node_modules', 'voice-end-call', 'dist');
   inlineMark ??= readFileSync(path.join(dist, 'voice_end_call_bg.inline.js'), 'utf8').match(/"(.{64})/)[1];
   return { dir, dist };
@@ -120,19 +118,25 @@ async function server(args, cwd, port, { deadlineMs = 120000 } = {}) {
     await exited;
     clearTimeout(timer);
   };
-  const deadline = Date.now() + deadlineMs;
   let gone = false;
   exited.then(() => (gone = true));
-  for (;;) {
+  let status = 0;
+  try {
     // (a dev server answers its first request once it has compiled the page)
-    const status = await fetch(`${url}/`, { signal: AbortSignal.timeout(deadlineMs) }).then((r) => r.status, () => 0);
-    if (status === 200) return { url, close };
-    if (gone || Date.now() > deadline) {
-      await close();
-      assert.fail(`${args.join(' ')}: ${gone ? 'exited' : 'not answering'} (last status ${status})\n${output}`);
-    }
-    await sleep(200);
+    await waitFor(
+      async () => {
+        if (gone) throw new Error('exited');
+        status = await fetch(`${url}/`, { signal: AbortSignal.timeout(deadlineMs) }).then((r) => r.status, () => 0);
+        return status === 200;
+      },
+      `${url}/ to answer 200`,
+      { timeoutMs: deadlineMs },
+    );
+  } catch {
+    await close();
+    assert.fail(`${args.join(' ')}: ${gone ? 'exited' : 'not answering'} (last status ${status})\n${output}`);
   }
+  return { url, close };
 }
 
 /**
