@@ -165,3 +165,23 @@ fn end_token(value: &JsValue, path: &str) -> Result<EndToken, Failure> {
     let text = string_value(value, path)?;
     EndToken::parse(&text).map_err(|why| config_error(path, &why))
 }
+
+/// Internal (for `voice-end-call/relay`, the server-side relay of beacon ends): the end
+/// request for a call id and token read from a beacon body, checked with the very rules the
+/// browser applies, as `[url, authorization]`. `base_url` is the relay's configured API base,
+/// never a value from the request. A bad value is a `config` error naming the field (never
+/// quoting a token).
+#[wasm_bindgen(js_name = relayRequest)]
+pub fn relay_request(
+    call_id_value: JsValue,
+    token_value: JsValue,
+    base_url: JsValue,
+) -> Result<Array, JsValue> {
+    let id = call_id(&call_id_value, "body.callId")?;
+    let token = end_token(&token_value, "body.endToken")?;
+    let base = options::parse_base_url(&base_url, "apiBaseUrl")?;
+    Ok(Array::of2(
+        &base.end_url(&id).into(),
+        &token.bearer().into(),
+    ))
+}
