@@ -28,9 +28,10 @@ export default function init(moduleOrPath) {
       () => {
         violations.stop();
         ready = true;
-        // Ends earlier pages of this origin could not send (offline). One task later, so a
+        // The early pagehide listener, the ends earlier pages of this origin could not send
+        // (offline), and the watch for pages that die with a call. One task later, so a
         // configure() right after `await init()` applies to them. Never throws.
-        setTimeout(() => wasm.replayOutbox(), 0);
+        setTimeout(() => wasm.started(), 0);
       },
       // The violation event is queued as a task of its own, after the fetch has failed.
       (cause) =>

@@ -40,7 +40,7 @@ bash scripts/setup.sh --browsers
 step "format and lints (clippy denies unwrap/expect/panic/indexing in src/)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --test web_leave --test web_manual --test web_outbox -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --test web_leave --test web_manual --test web_outbox --test web_recover -- -D warnings
 # The shipped configuration (no `std`: the crate's own panic handler), as scripts/build.sh builds it.
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
@@ -56,7 +56,7 @@ step "wasm-bindgen tests in headless Chromium, against the stand-in API (compile
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/.tools/bin/wasm-bindgen-test-runner" \
 CHROMEDRIVER="$(command -v chromedriver)" \
 WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-60}" \
-  node tests/support/with-standin.mjs cargo test --target wasm32-unknown-unknown --test web_leave --test web_manual --test web_outbox 2>&1 | tee -a "$log"
+  node tests/support/with-standin.mjs cargo test --target wasm32-unknown-unknown --test web_leave --test web_manual --test web_outbox --test web_recover 2>&1 | tee -a "$log"
 
 # Node's test runner, one file at a time (--test-concurrency=1 and one process per file):
 # never two browser suites at once, and each file's time is reported.

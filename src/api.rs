@@ -149,11 +149,13 @@ pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// Internal (called by `init()` in `js/index.js`, one task after the module loaded, so that
-/// a `configure` right after `await init()` applies): send the ends earlier pages of this
-/// origin stored in the outbox. Returns how many were started.
-#[wasm_bindgen(js_name = replayOutbox)]
-pub fn replay_outbox() -> u32 {
-    tracker::replay_outbox()
+/// a `configure` right after `await init()` applies): add the `pagehide` listener, send the
+/// ends earlier pages of this origin stored in the outbox, and start ending the calls of
+/// pages that die without sending (orphan recovery). Idempotent. Returns how many outbox
+/// ends were started.
+#[wasm_bindgen(js_name = started)]
+pub fn started() -> u32 {
+    tracker::start()
 }
 
 fn call_id(value: &JsValue, path: &str) -> Result<CallId, Failure> {

@@ -96,6 +96,21 @@ impl BaseUrl {
         &self.0
     }
 
+    /// The origin (`scheme://host[:port]`, default port dropped) of an absolute URL; `None`
+    /// for an origin-relative path.
+    pub fn origin(&self) -> Option<&str> {
+        let scheme_end = position(self.0.as_bytes(), b':')?;
+        let after = self.0.get(scheme_end + 3..)?;
+        let end = scheme_end + 3 + position(after.as_bytes(), b'/').unwrap_or(after.len());
+        let origin = self.0.get(..end)?;
+        let default_port = if origin.starts_with("https:") {
+            ":443"
+        } else {
+            ":80"
+        };
+        Some(origin.strip_suffix(default_port).unwrap_or(origin))
+    }
+
     /// A form that [`BaseUrl::parse`] accepts again (`/` for the origin-relative root).
     pub fn as_stored(&self) -> &str {
         if self.0.is_empty() {

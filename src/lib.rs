@@ -7,6 +7,7 @@
 //! Module map, one concern each:
 //! - [`endpoint`]: base URL, call id and token validation; the end URL.
 //! - [`options`]: `configure()` options and reading untrusted JS input.
+//! - `orphans`: ending the calls of pages that died without sending (Web Locks).
 //! - [`outbox`]: ends that could not be sent on a page leave, kept for the next `init()`.
 //! - [`registry`]: the per-call exactly-once state machine.
 //! - [`transport`]: the one request path (keepalive fetch) and reading answers.
@@ -33,6 +34,7 @@ pub mod error;
 pub mod global;
 pub mod lifecycle;
 pub mod options;
+mod orphans;
 pub mod outbox;
 pub mod promise;
 pub mod registry;

@@ -1,6 +1,10 @@
-//! Page-leave listeners. They exist only while at least one call is tracked: the tracker
-//! owns a [`PageLeaveListeners`] then, and dropping it removes every listener (a registered
-//! `beforeunload` listener costs Firefox its back/forward cache).
+//! Page-leave listeners, all in the capture phase. `pagehide` is added once, at `init()` (or
+//! at the first `trackCall`, if that comes first) and stays: it costs nothing, and a listener
+//! added early runs before the host app's, whose `stopImmediatePropagation()` then cannot
+//! starve it (Chromium runs a window's listeners in the order they were added, capture or not;
+//! Firefox runs capture listeners first). `beforeunload` exists only while a call is tracked:
+//! the tracker owns a [`BeforeUnloadListener`] then, and dropping it removes the listener (a
+//! registered `beforeunload` listener costs Firefox its back/forward cache).
 //!
 //! - `pagehide` (close, navigation, reload, entering the back/forward cache): send every
 //!   tracked call, synchronously, inside the handler.
@@ -38,7 +42,11 @@ impl EventListener {
         handler: impl FnMut(Event) + 'static,
     ) -> Result<EventListener, JsValue> {
         let callback = Closure::<dyn FnMut(Event)>::new(handler);
-        target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())?;
+        target.add_event_listener_with_callback_and_bool(
+            kind,
+            callback.as_ref().unchecked_ref(),
+            true,
+        )?;
         Ok(EventListener {
             target: target.clone(),
             kind,
@@ -49,54 +57,31 @@ impl EventListener {
 
 impl Drop for EventListener {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        let _ = self.target.remove_event_listener_with_callback_and_bool(
+            self.kind,
+            self.callback.as_ref().unchecked_ref(),
+            true,
+        );
     }
 }
 
-/// The listeners installed while calls are tracked.
-pub struct PageLeaveListeners {
-    _pagehide: EventListener,
-    beforeunload: Option<EventListener>,
+/// The `pagehide` listener: every tracked call is sent, synchronously, in the handler.
+pub fn page_hide(window: &EventTarget) -> Result<EventListener, JsValue> {
+    EventListener::new(window, "pagehide", |event| {
+        let persisted = Reflect::get(&event, &"persisted".into())
+            .map(|value| value.as_bool() == Some(true))
+            .unwrap_or(false);
+        tracker::send_all_on_leave(if persisted {
+            Leave::BackForwardCache
+        } else {
+            Leave::Unload
+        });
+    })
 }
 
-impl PageLeaveListeners {
-    /// Install on `window`; `before_unload` adds the `beforeunload` listener too.
-    pub fn install(window: &EventTarget, before_unload: bool) -> Result<Self, JsValue> {
-        let pagehide = EventListener::new(window, "pagehide", |event| {
-            let persisted = Reflect::get(&event, &"persisted".into())
-                .map(|value| value.as_bool() == Some(true))
-                .unwrap_or(false);
-            tracker::send_all_on_leave(if persisted {
-                Leave::BackForwardCache
-            } else {
-                Leave::Unload
-            });
-        })?;
-        let mut listeners = PageLeaveListeners {
-            _pagehide: pagehide,
-            beforeunload: None,
-        };
-        listeners.set_before_unload(window, before_unload)?;
-        Ok(listeners)
-    }
-
-    /// Add or remove the `beforeunload` listener to match the option.
-    pub fn set_before_unload(&mut self, window: &EventTarget, wanted: bool) -> Result<(), JsValue> {
-        match (wanted, self.beforeunload.is_some()) {
-            (true, false) => {
-                self.beforeunload = Some(EventListener::new(
-                    window,
-                    "beforeunload",
-                    on_before_unload,
-                )?);
-            }
-            (false, true) => self.beforeunload = None,
-            _ => {}
-        }
-        Ok(())
-    }
+/// The `beforeunload` listener, while calls are tracked and the option is on.
+pub fn before_unload(window: &EventTarget) -> Result<EventListener, JsValue> {
+    EventListener::new(window, "beforeunload", on_before_unload)
 }
 
 fn on_before_unload(event: Event) {

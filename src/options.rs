@@ -59,6 +59,12 @@ pub struct Config {
     pub outbox: bool,
     /// Outbox entries older than this (milliseconds) are dropped unsent.
     pub outbox_ttl_ms: f64,
+    /// The app's same-origin relay: page-leave ends that no `fetchLater` holds go there by
+    /// `navigator.sendBeacon` (the one send that survives a Firefox quit).
+    pub relay_url: Option<BaseUrl>,
+    /// Whether each tracked call that no `fetchLater` holds is recorded in `localStorage`
+    /// under a Web Lock, so that another page of this origin ends it if this one dies.
+    pub recover: bool,
 }
 
 impl Default for Config {
@@ -71,6 +77,8 @@ impl Default for Config {
             retries: DEFAULT_RETRIES,
             outbox: true,
             outbox_ttl_ms: DEFAULT_OUTBOX_TTL_MS,
+            relay_url: None,
+            recover: true,
         }
     }
 }
@@ -141,10 +149,18 @@ pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
                     }
                 }
             }
+            "relayUrl" => {
+                next.relay_url = if value.is_undefined() || value.is_null() {
+                    None
+                } else {
+                    Some(parse_relay_url(&value, "options.relayUrl")?)
+                }
+            }
+            "recover" => next.recover = bool_option(&value, defaults.recover, "options.recover")?,
             _ => {
                 let mut message = String::from("configure(options): unknown option \"");
                 message.push_str(&truncate_for_message(&name));
-                message.push_str("\". Known options: baseUrl, timeoutMs, retries, beforeUnload, deferred, outbox, outboxTtlMs.");
+                message.push_str("\". Known options: baseUrl, timeoutMs, retries, beforeUnload, deferred, outbox, outboxTtlMs, relayUrl, recover.");
                 return Err(Failure::config(message));
             }
         }
@@ -209,6 +225,31 @@ pub fn config_error(path: &str, why: &str) -> Failure {
 pub fn parse_base_url(value: &JsValue, path: &str) -> Result<BaseUrl, Failure> {
     let text = string_value(value, path)?;
     BaseUrl::parse(&text).map_err(|why| config_error(path, &why))
+}
+
+/// Parse a JS value as the relay URL: validated like a base URL, and same-origin (a beacon
+/// carries no `Authorization`, and the relay must read the app's own requests only): a path,
+/// or an absolute URL whose origin is the page's.
+pub fn parse_relay_url(value: &JsValue, path: &str) -> Result<BaseUrl, Failure> {
+    let url = parse_base_url(value, path)?;
+    match url.origin() {
+        None => Ok(url),
+        Some(origin) if Some(origin) == page_origin().as_deref() => Ok(url),
+        Some(_) => Err(config_error(
+            path,
+            "must be on this page's origin (a path such as /end-call, or a URL on location.origin): a beacon to another origin cannot be authorized",
+        )),
+    }
+}
+
+/// `location.origin` in lowercase, where there is one.
+fn page_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    let mut origin = Reflect::get(&location, &"origin".into())
+        .ok()?
+        .as_string()?;
+    origin.make_ascii_lowercase();
+    Some(origin)
 }
 
 /// The value as a plain (non-null, non-array, non-function) object. Objects without a

@@ -34,7 +34,7 @@ pub struct Entry {
     pub time: f64,
 }
 
-fn storage() -> Option<Storage> {
+pub(crate) fn storage() -> Option<Storage> {
     // `localStorage` itself throws where storage is denied (sandboxed frames, some
     // privacy settings): `ok()` turns that into "no outbox".
     web_sys::window()?.local_storage().ok().flatten()
@@ -63,7 +63,7 @@ fn write(storage: &Storage, entries: &Array) -> bool {
     }
 }
 
-fn entry_object(id: &str, token: &str, base_url: &str, time: f64) -> Option<Object> {
+pub(crate) fn entry_object(id: &str, token: &str, base_url: &str, time: f64) -> Option<Object> {
     let object = Object::new();
     for (key, value) in [
         ("callId", JsValue::from(id)),
@@ -154,7 +154,7 @@ pub fn is_fresh(time: f64, now: f64, ttl_ms: f64) -> bool {
     time.is_finite() && now - time <= ttl_ms
 }
 
-fn parse_entry(value: &JsValue) -> Option<Entry> {
+pub(crate) fn parse_entry(value: &JsValue) -> Option<Entry> {
     // As strictly as trackCall reads them (lone surrogates refused: they would be replaced
     // and name another call).
     let text = |key: &str| {

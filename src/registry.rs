@@ -121,6 +121,11 @@ impl<P> Registry<P> {
         self.armed.iter().map(|armed| &armed.id)
     }
 
+    /// The armed calls.
+    pub fn armed_calls(&self) -> impl Iterator<Item = &Armed> {
+        self.armed.iter()
+    }
+
     /// Whether any call is armed.
     pub fn has_armed(&self) -> bool {
         !self.armed.is_empty()

@@ -1,5 +1,6 @@
-//! The tracked-call state of this page: configuration, the registry, and the page-leave
-//! listeners, which exist exactly while the registry has armed calls.
+//! The tracked-call state of this page: configuration, the registry, and what follows from
+//! the registry — the page-leave listeners and the orphan-recovery guards — kept in step by
+//! one function, [`State::sync_derived`], after every change.
 //!
 //! All state is in one page-global `RefCell`. Every access uses `try_borrow_mut`; the only JS
 //! called while it is borrowed is `add/removeEventListener` and `AbortController.abort`, with
@@ -19,8 +20,9 @@ use wasm_bindgen::prelude::*;
 use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
 use crate::global::page_global;
-use crate::lifecycle::{EventListener, PageLeaveListeners};
+use crate::lifecycle::{self, EventListener};
 use crate::options::Config;
+use crate::orphans::{self, Guard};
 use crate::outbox;
 use crate::promise;
 use crate::registry::{Armed, BeingEnded, Registry};
@@ -31,7 +33,12 @@ use crate::transport::{self, Deferred};
 struct State {
     config: Config,
     registry: Registry<Promise>,
-    listeners: Option<PageLeaveListeners>,
+    /// Added once and kept (see `lifecycle`).
+    pagehide: Option<EventListener>,
+    /// Exists while a page leave would have something to send and the option is on.
+    beforeunload: Option<EventListener>,
+    /// One per armed call that no `fetchLater` holds, while `recover` is on.
+    guards: Vec<Guard>,
     warned_api_key: bool,
     /// `onCallEnded` subscribers.
     ended_listeners: Vec<js_sys::Function>,
@@ -80,22 +87,48 @@ extern "C" {
 }
 
 impl State {
-    /// Install or remove listeners so that they exist exactly while a page leave would have
-    /// something to send (armed calls, or manual ends waiting to retry).
-    fn sync_listeners(&mut self) -> Result<(), Failure> {
+    /// Bring what follows from the registry and the configuration in step with them: the
+    /// page-leave listeners exist while a page leave would have something to send (armed
+    /// calls, or manual ends waiting to retry), and every armed call that no `fetchLater`
+    /// holds has a recovery guard (and no other call has one).
+    fn sync_derived(&mut self) -> Result<(), Failure> {
+        let recover = self.config.recover;
+        let registry = &self.registry;
+        let wanted = |call: &Armed| recover && call.deferred.is_none();
+        self.guards.retain(|guard| {
+            registry
+                .armed_calls()
+                .any(|call| call.id.as_str() == guard.id() && wanted(call))
+        });
+        for call in registry.armed_calls().filter(|call| wanted(call)) {
+            match self
+                .guards
+                .iter_mut()
+                .find(|guard| guard.id() == call.id.as_str())
+            {
+                Some(guard) => guard.follow(call),
+                None => self.guards.extend(Guard::new(call)),
+            }
+        }
         if !self.registry.needs_page_leave() {
-            self.listeners = None;
+            self.beforeunload = None;
             return Ok(());
         }
         let window = web_sys::window().ok_or_else(no_window)?;
-        let result = match &mut self.listeners {
-            Some(listeners) => listeners.set_before_unload(&window, self.config.before_unload),
-            None => PageLeaveListeners::install(&window, self.config.before_unload)
-                .map(|listeners| self.listeners = Some(listeners)),
-        };
-        result.map_err(|cause| {
+        let failed = |cause| {
             Failure::config("could not add page-leave listeners to window").with_cause(cause)
-        })
+        };
+        if self.pagehide.is_none() {
+            self.pagehide = Some(lifecycle::page_hide(&window).map_err(failed)?);
+        }
+        match (self.config.before_unload, self.beforeunload.is_some()) {
+            (true, false) => {
+                self.beforeunload = Some(lifecycle::before_unload(&window).map_err(failed)?)
+            }
+            (false, true) => self.beforeunload = None,
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -109,9 +142,9 @@ fn no_window() -> Failure {
 pub fn configure(config: Config) -> Result<(), Failure> {
     with_state(|state| {
         let previous = core::mem::replace(&mut state.config, config);
-        if let Err(failure) = state.sync_listeners() {
+        if let Err(failure) = state.sync_derived() {
             state.config = previous;
-            let _ = state.sync_listeners();
+            let _ = state.sync_derived();
             return Err(failure);
         }
         Ok(())
@@ -161,12 +194,13 @@ pub fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(
             .registry
             .track(armed)
             .map_err(|BeingEnded| being_ended())?;
-        if let Err(failure) = state.sync_listeners() {
+        if let Err(failure) = state.sync_derived() {
             // Undo: the previous tracking (if any) stays as it was.
             let _ = state.registry.disarm(&id);
             if let Some(previous) = replaced {
                 let _ = state.registry.track(previous);
             }
+            let _ = state.sync_derived(); // the guards follow the undo
             return Err(failure);
         }
         cancel_deferred(replaced.as_ref());
@@ -201,7 +235,7 @@ pub fn untrack(id: &CallId) -> Result<bool, Failure> {
         cancel_deferred(armed.as_ref());
         // An end in flight for it must not re-arm it if it fails: the app says it is over.
         let was_ending = state.registry.forbid_rearm(id);
-        let _ = state.sync_listeners(); // only removes listeners here; cannot lose a call
+        let _ = state.sync_derived(); // only removes listeners here; cannot lose a call
         Ok(armed.is_some() || was_ending)
     })
 }
@@ -240,6 +274,8 @@ enum Via {
     Manual,
     /// The outbox replay, for this stored entry.
     Outbox(outbox::Entry),
+    /// Orphan recovery, for the record a dead page left.
+    Recovered(outbox::Entry),
 }
 
 impl Via {
@@ -248,15 +284,19 @@ impl Via {
         match self {
             Via::Manual => "manual",
             Via::Outbox(_) => "outbox",
+            Via::Recovered(_) => "recovered",
         }
     }
 
     /// A stored end that may not have reached the API goes back to the outbox.
     fn failed(&self, failure: &Failure) {
-        if let Via::Outbox(entry) = self {
-            if transport::is_retryable(failure) {
-                outbox::put_back(core::slice::from_ref(entry));
-            }
+        let entry = match self {
+            Via::Outbox(entry) => entry,
+            Via::Recovered(entry) if config().is_ok_and(|config| config.outbox) => entry,
+            _ => return,
+        };
+        if transport::is_retryable(failure) {
+            outbox::put_back(core::slice::from_ref(entry));
         }
     }
 }
@@ -295,7 +335,7 @@ fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<Promise, Fai
         // From here on the id is "ending" (before the request exists), never armed and
         // ending at once, and never neither: no path can send it twice or drop it.
         state.registry.begin_ending(id.clone());
-        let _ = state.sync_listeners(); // only ever removes listeners here
+        let _ = state.sync_derived(); // only ever removes listeners here
         let timeout_ms = overrides.timeout_ms.unwrap_or(state.config.timeout_ms);
         let retries = overrides.retries.unwrap_or(state.config.retries);
         Ok(Ok((
@@ -411,7 +451,7 @@ fn retry_later(end: Rc<ManualEnd>, failure: Failure, retry_after_ms: Option<f64>
     let paused = delay.is_some()
         && with_state(|state| {
             let paused = state.registry.pause_ending(end.call.clone());
-            let _ = state.sync_listeners();
+            let _ = state.sync_derived();
             Ok(paused)
         })
         .unwrap_or(false);
@@ -426,7 +466,7 @@ fn retry_later(end: Rc<ManualEnd>, failure: Failure, retry_after_ms: Option<f64>
         Box::new(move |slept| {
             let resumed = with_state(|state| {
                 let resumed = state.registry.resume_ending(&end.call.id);
-                let _ = state.sync_listeners();
+                let _ = state.sync_derived();
                 Ok(resumed)
             });
             if !matches!(resumed, Ok(true)) {
@@ -502,7 +542,7 @@ fn settle(id: &CallId, rearm: Option<Armed>) {
         if !state.registry.finish_ending(id, rearm) {
             cancel_deferred_handle(deferred.as_ref());
         }
-        state.sync_listeners()
+        state.sync_derived()
     });
 }
 
@@ -534,7 +574,7 @@ pub fn send_all_on_leave(leave: Leave) {
     if offline && leave == Leave::BeforeUnload {
         return;
     }
-    let (calls, use_outbox) = match with_state(|state| {
+    let (calls, use_outbox, relay_url) = match with_state(|state| {
         if leave != Leave::BeforeUnload {
             state.leaves = state.leaves.wrapping_add(1);
         }
@@ -545,13 +585,21 @@ pub fn send_all_on_leave(leave: Leave) {
             Leave::Unload | Leave::BackForwardCache => state.registry.drain_armed(),
         };
         calls.extend(state.registry.take_waiting());
-        let _ = state.sync_listeners();
-        Ok((calls, state.config.outbox))
+        let _ = state.sync_derived();
+        Ok((calls, state.config.outbox, state.config.relay_url.clone()))
     }) {
         Ok(taken) => taken,
         Err(_) => return,
     };
-    let deliver = |call: &Armed| !offline && transport::send_and_forget(call);
+    // To the relay when there is one (a beacon survives a Firefox quit, a fetch does not);
+    // a beacon the browser refuses falls back to the fetch.
+    let deliver = |call: &Armed| {
+        !offline
+            && (relay_url
+                .as_ref()
+                .is_some_and(|relay| transport::send_beacon_to_relay(relay.as_stored(), call))
+                || transport::send_and_forget(call))
+    };
     let mut sent = Vec::with_capacity(calls.len());
     let mut unsent = Vec::new();
     for call in calls {
@@ -623,19 +671,83 @@ pub fn replay_outbox() -> u32 {
     };
     let mut started = 0;
     for entry in outbox::take(js_sys::Date::now(), config.outbox_ttl_ms) {
-        let overrides = EndOverrides {
-            token: Some(entry.token.clone()),
-            base_url: Some(entry.base_url.clone()),
-            timeout_ms: None,
-            retries: None,
-        };
         // A synchronous failure has already put the entry back when worth it.
-        if let Ok(promise) = end_via(entry.id.clone(), overrides, Via::Outbox(entry)) {
-            transport::ignore_rejection(&promise);
+        if end_stored(entry, Via::Outbox) {
             started += 1;
         }
     }
     started
+}
+
+/// What `init()` starts, one task after the module loaded (so a `configure` right after
+/// `await init()` applies): the `pagehide` listener (early, see `lifecycle`), the outbox
+/// replay and the orphan watch. Idempotent, never throws. Returns how many outbox ends were
+/// started.
+pub fn start() -> u32 {
+    let _ = with_state(|state| {
+        if state.pagehide.is_none() {
+            if let Some(window) = web_sys::window() {
+                state.pagehide = lifecycle::page_hide(&window).ok();
+            }
+        }
+        Ok(())
+    });
+    let replayed = replay_outbox();
+    ON_ORPHAN.with(|on_orphan| orphans::watch(on_orphan.as_ref()));
+    replayed
+}
+
+page_global! {
+    static ON_ORPHAN: Closure<dyn FnMut(String, String) -> bool> = Closure::new(recover_orphan);
+}
+
+/// Another page of this origin died with `call_id` tracked and unsent (its lock was let go
+/// with the record still there), and this page holds that lock now: end the call, unless this
+/// page tracks it itself or recovery is off (then the record is left; returns true). The
+/// record is deleted before the end is sent, so no later page sends it again.
+fn recover_orphan(call_id: String, record: String) -> bool {
+    let Ok(config) = config() else {
+        return true;
+    };
+    if !config.recover {
+        return true;
+    }
+    let entry = orphans::parse_record(&record).filter(|entry| entry.id.as_str() == call_id);
+    let tracked_here = entry.as_ref().is_some_and(|entry| {
+        with_state(|state| {
+            Ok(state.registry.is_armed(&entry.id) || state.registry.is_ending(&entry.id))
+        })
+        .unwrap_or(true)
+    });
+    if tracked_here {
+        return true;
+    }
+    orphans::forget(&call_id);
+    let Some(entry) = entry
+        .filter(|entry| outbox::is_fresh(entry.time, js_sys::Date::now(), config.outbox_ttl_ms))
+    else {
+        return false; // invalid or expired: deleted, not sent
+    };
+    end_stored(entry, Via::Recovered);
+    false
+}
+
+/// End a stored call (an outbox entry, a recovery record) with its own token and base URL,
+/// nobody awaiting the result. Whether the end started.
+fn end_stored(entry: outbox::Entry, via: fn(outbox::Entry) -> Via) -> bool {
+    let overrides = EndOverrides {
+        token: Some(entry.token.clone()),
+        base_url: Some(entry.base_url.clone()),
+        timeout_ms: None,
+        retries: None,
+    };
+    match end_via(entry.id.clone(), overrides, via(entry)) {
+        Ok(promise) => {
+            transport::ignore_rejection(&promise);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 fn on_page_show(event: web_sys::Event) {

@@ -32,6 +32,10 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
 
+    // `catch`: absent (old browsers, workers) or refused, it throws; that means "not sent".
+    #[wasm_bindgen(catch, js_namespace = navigator, js_name = sendBeacon)]
+    fn send_beacon(url: &str, body: &JsValue) -> Result<JsValue, JsValue>;
+
 }
 
 /// The end request's init: POST, bearer, no body, no cookies, not cached.
@@ -120,6 +124,23 @@ pub fn send_and_forget(call: &Armed) -> bool {
         Ok(promise) => {
             ignore_rejection(&promise);
             true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Send during a page leave to the app's relay (`configure({relayUrl})`) with
+/// `navigator.sendBeacon`: the body `{"callId", "endToken"}` as `text/plain` JSON (a beacon
+/// cannot carry `Authorization`; the relay adds it). Whether the browser queued it (it
+/// refuses past its beacon quota); the caller falls back to [`send_and_forget`] then.
+pub fn send_beacon_to_relay(relay_url: &str, call: &Armed) -> bool {
+    let body = Object::new();
+    let text = Reflect::set(&body, &"callId".into(), &call.id.as_str().into())
+        .and_then(|_| Reflect::set(&body, &"endToken".into(), &call.token.as_str().into()))
+        .and_then(|_| js_sys::JSON::stringify(&body));
+    match text {
+        Ok(text) => {
+            matches!(send_beacon(relay_url, &text), Ok(queued) if queued.as_bool() == Some(true))
         }
         Err(_) => false,
     }

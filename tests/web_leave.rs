@@ -65,8 +65,8 @@ async fn pagehide_sends_one_keepalive_post_with_bearer_and_no_cookies_synchronou
 }
 
 #[wasm_bindgen_test]
-async fn listeners_exist_exactly_while_calls_are_tracked() {
-    // `fresh` checked: no page-leave listener at all (counted since the page loaded).
+async fn beforeunload_exists_exactly_while_calls_are_tracked_and_pagehide_stays() {
+    // `fresh` checked: no beforeunload listener (counted since the page loaded).
     fresh().await;
     let (a, b) = (mint().await, mint().await);
     let mark = request_mark();
@@ -96,7 +96,16 @@ async fn listeners_exist_exactly_while_calls_are_tracked() {
         .await
         .unwrap();
     assert_eq!(text(&response, "callId"), b.id);
-    assert_eq!(listener_count("pagehide"), 0);
+    assert_eq!(
+        listener_count("pagehide"),
+        1,
+        "pagehide stays once added (it costs nothing; added early it runs first)"
+    );
+    assert_eq!(
+        capture_listener_count("pagehide"),
+        1,
+        "in the capture phase"
+    );
     assert_eq!(listener_count("beforeunload"), 0);
     assert_eq!(listener_count("unload"), 0, "never an unload listener");
     assert_eq!(received(&a.id).await.length(), 0, "untracked: nothing sent");
@@ -449,4 +458,124 @@ async fn null_prototype_objects_work_and_inherited_keys_are_ignored() {
     let records = received(&call.id).await;
     assert_eq!(records.length(), 1);
     assert_eq!(text(&records.get(0), "auth"), "valid");
+}
+
+#[wasm_bindgen_test]
+async fn a_host_listener_that_stops_propagation_cannot_starve_ours() {
+    fresh().await;
+    // As after init(): the pagehide listener is added early, before the app's own.
+    voice_end_call::api::started();
+    let stop_pagehide = add_host_stopper("pagehide");
+    let stop_beforeunload = add_host_stopper("beforeunload");
+    let call = mint().await;
+    let mark = request_mark();
+    track(&call);
+    assert_eq!(capture_listener_count("beforeunload"), 1, "capture phase");
+    assert_eq!(capture_listener_count("pagehide"), 1, "capture phase");
+    dispatch("beforeunload");
+    settle().await;
+    dispatch_transition("pagehide", false);
+    stop_pagehide.call0(&JsValue::NULL).unwrap();
+    stop_beforeunload.call0(&JsValue::NULL).unwrap();
+    assert_eq!(
+        received(&call.id).await.length(),
+        1,
+        "sent once although the host stops every later listener"
+    );
+    assert_eq!(requests_since(mark).length(), 1);
+}
+
+fn page_origin() -> String {
+    let location = get(&js_sys::global(), "location");
+    text(&location, "origin")
+}
+
+fn relay_options(relay: &str) -> JsValue {
+    js_options(&[("relayUrl", relay.into())])
+}
+
+#[wasm_bindgen_test]
+async fn with_a_relay_page_leave_ends_go_by_beacon_and_nothing_else() {
+    fresh().await;
+    voice_end_call::api::configure(relay_options("/end-call-relay/")).unwrap();
+    let call = mint().await;
+    let (mark, beacons) = (request_mark(), beacon_mark());
+    track(&call);
+    dispatch("beforeunload");
+    settle().await;
+    dispatch_transition("pagehide", false);
+    settle().await;
+    let sent = beacons_since(beacons);
+    assert_eq!(
+        sent.length(),
+        1,
+        "one beacon, on beforeunload; pagehide has nothing left"
+    );
+    let beacon = sent.get(0);
+    let origin = page_origin();
+    assert_eq!(text(&beacon, "url"), format!("{origin}/end-call-relay"));
+    let body = js_sys::JSON::parse(&text(&beacon, "body")).unwrap();
+    assert_eq!(text(&body, "callId"), call.id);
+    assert_eq!(text(&body, "endToken"), call.token);
+    assert_eq!(
+        js_sys::Object::keys(body.unchecked_ref::<js_sys::Object>()).length(),
+        2,
+        "nothing but the id and the token"
+    );
+    assert_eq!(
+        requests_since(mark).length(),
+        0,
+        "no fetch besides the beacon"
+    );
+    assert_eq!(received(&call.id).await.length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_beacon_the_browser_refuses_falls_back_to_the_keepalive_fetch() {
+    fresh().await;
+    voice_end_call::api::configure(relay_options("/end-call-relay")).unwrap();
+    set_refuse_beacons(true);
+    let call = mint().await;
+    let (mark, beacons) = (request_mark(), beacon_mark());
+    track(&call);
+    dispatch_transition("pagehide", false);
+    assert_eq!(beacons_since(beacons).length(), 1, "tried");
+    assert_eq!(requests_since(mark).length(), 1, "then fetched");
+    assert_eq!(received(&call.id).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_relay_must_be_on_the_pages_origin() {
+    fresh().await;
+    let origin = page_origin();
+    for bad in [
+        "https://relay.example/end",
+        "//relay.example/end",
+        "http://relay.example/end",
+        "/end?x=1",
+    ] {
+        let error = voice_end_call::api::configure(relay_options(bad)).unwrap_err();
+        assert_eq!(kind_of(&error), "config", "{bad}");
+        assert!(text(&error, "message").contains("relayUrl"), "{bad}");
+    }
+    let other_port = format!(
+        "{}:1",
+        origin
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .trim_end_matches(':')
+    );
+    let error = voice_end_call::api::configure(relay_options(&other_port)).unwrap_err();
+    assert!(
+        text(&error, "message").contains("origin"),
+        "another port is another origin"
+    );
+    let goods: [String; 3] = [
+        format!("{origin}/end"),
+        "/end".into(),
+        origin.to_uppercase(),
+    ];
+    for good in goods {
+        voice_end_call::api::configure(relay_options(&good)).unwrap();
+    }
+    voice_end_call::api::configure(js_options(&[("relayUrl", JsValue::NULL)])).unwrap();
 }

@@ -10,7 +10,7 @@ mod web;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-use voice_end_call::api::{configure, on_call_ended, replay_outbox};
+use voice_end_call::api::{configure, on_call_ended, started};
 use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -47,7 +47,7 @@ async fn offline_page_leave_stores_the_end_and_the_next_init_sends_it() {
     assert_eq!(text(&entry, "baseUrl"), standin());
     assert!(get(&entry, "time").as_f64().unwrap() > 1.7e12);
 
-    assert_eq!(replay_outbox(), 1);
+    assert_eq!(started(), 1);
     assert_eq!(outbox_entries().length(), 0, "claimed at once");
     let records = received(&call.id).await;
     assert_eq!(records.length(), 1);
@@ -57,7 +57,7 @@ async fn offline_page_leave_stores_the_end_and_the_next_init_sends_it() {
     assert_eq!(text(&event, "via"), "outbox");
     assert_eq!(text(&get(&event, "response"), "callId"), call.id);
     unsubscribe.call0(&JsValue::NULL).unwrap();
-    assert_eq!(replay_outbox(), 0, "sent once");
+    assert_eq!(started(), 0, "sent once");
     assert_eq!(received(&call.id).await.length(), 1);
 }
 
@@ -93,7 +93,7 @@ async fn a_fetch_that_throws_on_leave_stores_the_end_and_full_storage_never_thro
     fake_offline(true);
     dispatch_transition("pagehide", false);
     fake_offline(false);
-    let replayed = replay_outbox();
+    let replayed = started();
     deny_storage(false);
     assert_eq!(replayed, 0);
     assert_eq!(received(&third.id).await.length(), 1, "sent anyway");
@@ -112,7 +112,7 @@ async fn outbox_replay_drops_expired_and_gone_calls_and_keeps_failing_ones() {
     entries.push(&entry(&failing, &failing.token, now - 2_000.0));
     entries.push(&JsValue::from("not an entry"));
     set_outbox(&entries);
-    assert_eq!(replay_outbox(), 2);
+    assert_eq!(started(), 2);
     assert_eq!(received(&expired.id).await.length(), 0, "expired: dropped");
     assert_eq!(received(&gone.id).await.length(), 1);
     assert_eq!(received(&failing.id).await.length(), 1);
@@ -120,7 +120,7 @@ async fn outbox_replay_drops_expired_and_gone_calls_and_keeps_failing_ones() {
     assert_eq!(kept.length(), 1, "only the 503 is kept for the next init");
     assert_eq!(text(&kept.get(0), "callId"), failing.id);
     assert_eq!(get(&kept.get(0), "time").as_f64(), Some(now - 2_000.0));
-    assert_eq!(replay_outbox(), 1);
+    assert_eq!(started(), 1);
     assert_eq!(received(&failing.id).await.length(), 2);
     assert_eq!(outbox_entries().length(), 0);
 }
@@ -133,7 +133,7 @@ async fn an_outbox_end_taken_over_by_a_page_leave_is_not_stored_again() {
     let entries = js_sys::Array::new();
     entries.push(&entry(&call, &call.token, js_sys::Date::now()));
     set_outbox(&entries);
-    assert_eq!(replay_outbox(), 1);
+    assert_eq!(started(), 1);
     settle().await; // the 503 came back; the Retry-After wait is held
     assert_eq!(received(&call.id).await.length(), 1);
     dispatch_transition("pagehide", false);

@@ -60,6 +60,77 @@ export function hasFetchLater() { return typeof globalThis.fetchLater === 'funct
 export function laterMark() { return laterCalls.length; }
 export function laterSince(mark) { return laterCalls.slice(mark); }
 
+// Every navigator.sendBeacon (the relay path), passed on to the real one unless a test
+// makes the browser refuse it.
+const beacons = [];
+let refuseBeacons = false;
+const realBeacon = navigator.sendBeacon?.bind(navigator);
+navigator.sendBeacon = function (url, data) {
+  beacons.push({ url: new URL(String(url), location.href).href, body: String(data) });
+  return refuseBeacons ? false : realBeacon(url, data);
+};
+export function beaconMark() { return beacons.length; }
+export function beaconsSince(mark) { return beacons.slice(mark); }
+export function setRefuseBeacons(on) { refuseBeacons = on; }
+
+// Orphan recovery: another page of this origin, as far as locks and storage can tell.
+const RECORD = 'voice-end-call:live:v1:';
+export function recordOf(id) { return localStorage.getItem(RECORD + id); }
+export function recordKeys() { return Object.keys(localStorage).filter((k) => k.startsWith(RECORD)); }
+export function clearRecords() { for (const k of recordKeys()) localStorage.removeItem(k); }
+// Hold the call's lock as another page would, with its record stored; the returned function
+// "kills" that page (lets the lock go, leaving the record) once `keep` is false, or ends the
+// call properly (deletes the record first) when `keep` is true.
+export async function holdAsOtherPage(id, record) {
+  let release;
+  const granted = new Promise((resolve) => {
+    navigator.locks.request(RECORD + id, () => { resolve(); return new Promise((r) => { release = r; }); });
+  });
+  await granted;
+  if (record !== undefined) localStorage.setItem(RECORD + id, record);
+  return (endedProperly) => { if (endedProperly) localStorage.removeItem(RECORD + id); release(); };
+}
+export async function lockState(id) {
+  const { held = [], pending = [] } = await navigator.locks.query();
+  const name = RECORD + id;
+  return { held: held.filter((l) => l.name === name).length, pending: pending.filter((l) => l.name === name).length };
+}
+// Until nobody holds or waits on the call's lock (a watcher finished with it).
+export async function untilLockFree(id) {
+  const deadline = performance.now() + 10000;
+  for (;;) {
+    const { held, pending } = await lockState(id);
+    if (held === 0 && pending === 0) return;
+    if (performance.now() > deadline) throw new Error(`untilLockFree: ${held} held, ${pending} waiting after 10 s`);
+    await task();
+  }
+}
+export async function untilLockState(id, held, pending) {
+  const deadline = performance.now() + 10000;
+  for (;;) {
+    const now = await lockState(id);
+    if (now.held === held && now.pending === pending) return;
+    if (performance.now() > deadline) throw new Error(`untilLockState: ${now.held} held, ${now.pending} waiting after 10 s`);
+    await task();
+  }
+}
+// Until the call's record is stored (its page was granted the lock).
+export async function untilRecordStored(id) {
+  const deadline = performance.now() + 10000;
+  while (localStorage.getItem(RECORD + id) === null) {
+    if (performance.now() > deadline) throw new Error('untilRecordStored: no record after 10 s');
+    await task();
+  }
+}
+// Until `count` more fetches than `mark` were issued.
+export async function untilRequests(mark, count) {
+  const deadline = performance.now() + 10000;
+  while (requests.length - mark < count) {
+    if (performance.now() > deadline) throw new Error(`untilRequests: ${requests.length - mark} of ${count} after 10 s`);
+    await task();
+  }
+}
+
 // The test clock. Own ids, so a real timer id never reaches the page's code.
 let nextId = 1;
 let now = 0;
@@ -134,6 +205,13 @@ EventTarget.prototype.removeEventListener = function (type, fn, options) {
   return realRemove.call(this, type, fn, options);
 };
 export function listenerCount(type) { return listeners.filter((l) => l.type === type).length; }
+export function captureListenerCount(type) { return listeners.filter((l) => l.type === type && l.capture).length; }
+// A host app's listener that stops every later listener, added past our counter.
+export function addHostStopper(type) {
+  const fn = (e) => e.stopImmediatePropagation();
+  realAdd.call(window, type, fn);
+  return () => realRemove.call(window, type, fn);
+}
 
 // ---- Page events. ----
 export function dispatch(type) {
@@ -284,6 +362,34 @@ extern "C" {
     pub fn later_mark() -> u32;
     #[wasm_bindgen(js_name = laterSince)]
     pub fn later_since(mark: u32) -> Array;
+    #[wasm_bindgen(js_name = beaconMark)]
+    pub fn beacon_mark() -> u32;
+    #[wasm_bindgen(js_name = beaconsSince)]
+    pub fn beacons_since(mark: u32) -> Array;
+    #[wasm_bindgen(js_name = setRefuseBeacons)]
+    pub fn set_refuse_beacons(on: bool);
+    #[wasm_bindgen(js_name = recordOf)]
+    pub fn record_of(id: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = recordKeys)]
+    pub fn record_keys() -> Array;
+    #[wasm_bindgen(js_name = clearRecords)]
+    pub fn clear_records();
+    #[wasm_bindgen(js_name = holdAsOtherPage)]
+    fn hold_as_other_page_js(id: &str, record: JsValue) -> Promise;
+    #[wasm_bindgen(js_name = lockState)]
+    fn lock_state_js(id: &str) -> Promise;
+    #[wasm_bindgen(js_name = untilLockFree)]
+    fn until_lock_free_js(id: &str) -> Promise;
+    #[wasm_bindgen(js_name = untilLockState)]
+    fn until_lock_state_js(id: &str, held: u32, pending: u32) -> Promise;
+    #[wasm_bindgen(js_name = untilRecordStored)]
+    fn until_record_js(id: &str) -> Promise;
+    #[wasm_bindgen(js_name = untilRequests)]
+    fn until_requests_js(mark: u32, count: u32) -> Promise;
+    #[wasm_bindgen(js_name = captureListenerCount)]
+    pub fn capture_listener_count(kind: &str) -> u32;
+    #[wasm_bindgen(js_name = addHostStopper)]
+    pub fn add_host_stopper(kind: &str) -> Function;
     #[wasm_bindgen(js_name = heldTimers)]
     pub fn held_timers() -> u32;
     #[wasm_bindgen(js_name = nextTimerDelay)]
@@ -461,6 +567,50 @@ pub async fn add_status_fault(id: &str, status: u16, times: u32, retry_after: Op
     JsFuture::from(add_fault(standin(), &fault)).await.unwrap();
 }
 
+/// Hold `id`'s lock as another page of this origin would, with `record` stored (none if
+/// `None`). Call the returned function with `false` to "kill" that page (the lock goes, the
+/// record stays) or `true` to end the call properly (record deleted first).
+pub async fn hold_as_other_page(id: &str, record: Option<&str>) -> Function {
+    let record = record.map_or(JsValue::UNDEFINED, JsValue::from);
+    JsFuture::from(hold_as_other_page_js(id, record))
+        .await
+        .unwrap()
+        .into()
+}
+
+/// How many hold and how many wait on `id`'s lock.
+pub async fn lock_state(id: &str) -> (u32, u32) {
+    let state = JsFuture::from(lock_state_js(id)).await.unwrap();
+    (
+        get(&state, "held").as_f64().unwrap() as u32,
+        get(&state, "pending").as_f64().unwrap() as u32,
+    )
+}
+
+/// Wait until nobody holds or waits on `id`'s lock.
+pub async fn until_lock_free(id: &str) {
+    JsFuture::from(until_lock_free_js(id)).await.unwrap();
+}
+
+/// Wait until `held` hold and `pending` wait on `id`'s lock.
+pub async fn until_lock_state(id: &str, held: u32, pending: u32) {
+    JsFuture::from(until_lock_state_js(id, held, pending))
+        .await
+        .unwrap();
+}
+
+/// Wait until `id`'s recovery record is stored.
+pub async fn until_record(id: &str) {
+    JsFuture::from(until_record_js(id)).await.unwrap();
+}
+
+/// Wait until `count` more fetches than at `mark` were issued.
+pub async fn until_requests(mark: u32, count: u32) {
+    JsFuture::from(until_requests_js(mark, count))
+        .await
+        .unwrap();
+}
+
 /// The `kind` of an `EndCallError` (fails if `error` is not one).
 pub fn kind_of(error: &JsValue) -> String {
     assert!(is_end_call_error(error), "not an EndCallError: {error:?}");
@@ -468,8 +618,10 @@ pub fn kind_of(error: &JsValue) -> String {
 }
 
 /// The library and the page as a test expects them: nothing of an earlier test still
-/// running, no call tracked, the default configuration pointed at the stand-in, an empty
-/// outbox — and then no page-leave listener at all.
+/// running, no call tracked, the default configuration pointed at the stand-in (orphan
+/// recovery off unless a test is about it: it takes a lock per call), an empty outbox, no
+/// recovery record, beacons accepted — and then no `beforeunload` or `unload` listener, and
+/// at most the one `pagehide` listener that stays once added.
 ///
 /// Every test ends with its ends settled, so a timer still held here is something the
 /// library meant to do late: it is fired, and if it sends a request (a delayed duplicate,
@@ -500,15 +652,23 @@ pub async fn fresh() {
         ("retries", JsValue::UNDEFINED),
         ("outbox", JsValue::UNDEFINED),
         ("outboxTtlMs", JsValue::UNDEFINED),
+        ("relayUrl", JsValue::UNDEFINED),
+        ("recover", JsValue::FALSE),
     ]))
     .unwrap();
     set_outbox(&Array::new());
+    clear_records();
+    set_refuse_beacons(false);
     settle().await;
-    for kind in ["pagehide", "beforeunload", "unload"] {
+    for kind in ["beforeunload", "unload"] {
         assert_eq!(
             listener_count(kind),
             0,
             "{kind} listener with nothing tracked"
         );
     }
+    assert!(
+        listener_count("pagehide") <= 1,
+        "one pagehide listener at most"
+    );
 }
