@@ -147,6 +147,24 @@ export interface Options {
   outbox?: boolean | undefined;
   /** Outbox entries older than this many ms are dropped unsent. Default 86400000 (24 h). */
   outboxTtlMs?: number | undefined;
+  /**
+   * Your same-origin relay (`createRelay` from `voice-end-call/relay`): a path such as
+   * `/api/end-call`, or a URL on `location.origin`. When set, a page-leave end that no
+   * `fetchLater` holds is sent with `navigator.sendBeacon` to it (the one send that survives
+   * quitting Firefox), falling back to the keepalive fetch if the browser refuses the beacon.
+   * `endCall` still talks to the API directly (it needs the answer). `null`/`undefined`: none
+   * (the default).
+   */
+  relayUrl?: string | null | undefined;
+  /**
+   * Orphan recovery: while a call is tracked and no `fetchLater` holds its end, keep a record
+   * of it in `localStorage` (key `voice-end-call:live:v1:<callId>`: `{callId, endToken,
+   * baseUrl, time}`) under a Web Lock, deleted when the call is ended, untracked or sent. If
+   * the page dies without sending (crash, killed tab), another open page of this origin that
+   * called `init()` ends the call at once, or else the next one to call `init()` does.
+   * Needs Web Locks (Chromium 69+, Firefox 96+, Safari 15.4+). Default `true`.
+   */
+  recover?: boolean | undefined;
 }
 
 /** A call to track, as your backend hands it to the browser. */
@@ -259,13 +277,13 @@ export function untrackCall(callId: string): boolean;
 export function trackedCalls(): string[];
 
 /** How an ended call was sent. */
-export type EndedVia = 'manual' | 'beforeunload' | 'pagehide' | 'outbox';
+export type EndedVia = 'manual' | 'beforeunload' | 'pagehide' | 'outbox' | 'recovered';
 
 /** What `onCallEnded` listeners receive. */
 export interface CallEndedEvent {
   callId: string;
   via: EndedVia;
-  /** The API's answer, for `via: 'manual'` and `'outbox'`. */
+  /** The API's answer, for `via: 'manual'`, `'outbox'` and `'recovered'`. */
   response?: EndCallResponse;
 }
 
@@ -273,7 +291,8 @@ export interface CallEndedEvent {
  * Subscribe to ended calls. Fired for `endCall` successes, for ends sent on an uncancelled
  * `beforeunload` (the page may stay, e.g. after a download link), and on `pageshow` with
  * `persisted` for the calls ended as the page entered the back/forward cache, and for ends
- * sent from the outbox (`'outbox'`, shortly after `init()`). A page that is
+ * sent from the outbox (`'outbox'`, shortly after `init()`), and for calls of pages that died
+ * without sending, ended by this page (`'recovered'`). A page that is
  * destroyed is not told. Returns a function that unsubscribes. A throwing listener is logged
  * and does not affect others.
  */
