@@ -698,19 +698,19 @@ pub fn start() -> u32 {
 }
 
 page_global! {
-    static ON_ORPHAN: Closure<dyn FnMut(String, String) -> bool> = Closure::new(recover_orphan);
+    static ON_ORPHAN: Closure<dyn FnMut(String, String)> = Closure::new(recover_orphan);
 }
 
 /// Another page of this origin died with `call_id` tracked and unsent (its lock was let go
 /// with the record still there), and this page holds that lock now: end the call, unless this
-/// page tracks it itself or recovery is off (then the record is left; returns true). The
-/// record is deleted before the end is sent, so no later page sends it again.
-fn recover_orphan(call_id: String, record: String) -> bool {
+/// page tracks it itself or recovery is off (then the record is left). The record is deleted
+/// before the end is sent, so no later page sends it again.
+fn recover_orphan(call_id: String, record: String) {
     let Ok(config) = config() else {
-        return true;
+        return;
     };
     if !config.recover {
-        return true;
+        return;
     }
     let entry = orphans::parse_record(&record).filter(|entry| entry.id.as_str() == call_id);
     let tracked_here = entry.as_ref().is_some_and(|entry| {
@@ -720,16 +720,15 @@ fn recover_orphan(call_id: String, record: String) -> bool {
         .unwrap_or(true)
     });
     if tracked_here {
-        return true;
+        return;
     }
     orphans::forget(&call_id);
     let Some(entry) = entry
         .filter(|entry| outbox::is_fresh(entry.time, js_sys::Date::now(), config.outbox_ttl_ms))
     else {
-        return false; // invalid or expired: deleted, not sent
+        return; // invalid or expired: deleted, not sent
     };
     end_stored(entry, Via::Recovered);
-    false
 }
 
 /// End a stored call (an outbox entry, a recovery record) with its own token and base URL,
