@@ -29,7 +29,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball ships the wasm (and its inlined copy), glue, types, README and LICENSE, and nothing else', () => {
+test('the tarball ships the wasm (and its inlined copy), glue, entries, types, README and LICENSE, and nothing else', () => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   const snippet = files.find((f) => /^package\/dist\/snippets\/[^/]+\/js\/errors\.js$/.test(f));
   assert.ok(snippet, 'the EndCallError snippet');
@@ -41,6 +41,8 @@ test('the tarball ships the wasm (and its inlined copy), glue, types, README and
     'package/dist/index.js',
     'package/dist/react.d.ts',
     'package/dist/react.js',
+    'package/dist/relay.d.ts',
+    'package/dist/relay.js',
     snippet,
     'package/dist/voice_end_call.js',
     'package/dist/voice_end_call_bg.inline.js',
@@ -52,6 +54,7 @@ test('the tarball ships the wasm (and its inlined copy), glue, types, README and
   assert.equal(pkg.version, cargo, 'package.json and Cargo.toml versions agree');
   assert.equal(Object.keys(pkg.exports['.'])[0], 'types', 'types first in the exports map');
   assert.equal(Object.keys(pkg.exports['./react'])[0], 'types', 'types first for the React entry');
+  assert.equal(Object.keys(pkg.exports['./relay'])[0], 'types', 'types first for the relay entry');
   assert.deepEqual(pkg.peerDependenciesMeta, { react: { optional: true } }, 'React is an optional peer');
 });
 
