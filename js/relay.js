@@ -287,21 +287,19 @@ async function forward(config, url, authorization) {
   }
 }
 
+// The headers of every answer (Content-Type only with a body).
+const ANSWER_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
 function respond(status, text, headers = {}) {
-  return new Response(text, {
-    status,
-    headers: {
-      ...(text === null ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      ...headers,
-    },
-  });
+  return new Response(text, { status, headers: { ...(text === null ? {} : JSON_TYPE), ...ANSWER_HEADERS, ...headers } });
 }
 
-/** A relay-made error: `{ "error": { "kind": "…", "message": "…" } }`. */
+/** The body of a relay-made error: `{ "error": { "kind": "…", "message": "…" } }`. */
+const errorBody = (kind, message) => JSON.stringify({ error: { kind, message } });
+
 function fail(status, kind, message, headers) {
-  return respond(status, JSON.stringify({ error: { kind, message } }), headers);
+  return respond(status, errorBody(kind, message), headers);
 }
 
 function configError(message) {
@@ -329,10 +327,7 @@ export function toNodeHandler(handler) {
     throw configError(`${NAME}: toNodeHandler(handler): handler must be a function such as createRelay(options).`);
   }
   return (req, res) => {
-    serveNode(handler, req, res).catch(() => {
-      writeNode(req, res, 500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-        JSON.stringify({ error: { kind: 'internal', message: `${NAME}: the relay failed unexpectedly.` } }));
-    });
+    serveNode(handler, req, res).catch(() => failNode(req, res, 500, 'internal', `${NAME}: the relay failed unexpectedly.`));
   };
 }
 
@@ -341,15 +336,9 @@ async function serveNode(handler, req, res) {
   try {
     request = nodeRequest(req);
   } catch (error) {
-    const [status, kind, message, allow] =
-      error instanceof EndCallError
-        ? [500, 'config', error.message]
-        : req.method !== 'POST'
-          ? [405, 'method-not-allowed', `${NAME}: only POST is accepted.`, 'POST']
-          : [400, 'bad-request', `${NAME}: the request could not be read.`];
-    const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-    if (allow) headers.allow = allow;
-    return writeNode(req, res, status, headers, JSON.stringify({ error: { kind, message } }));
+    if (error instanceof EndCallError) return failNode(req, res, 500, 'config', error.message);
+    if (req.method !== 'POST') return failNode(req, res, 405, 'method-not-allowed', `${NAME}: only POST is accepted.`, { allow: 'POST' });
+    return failNode(req, res, 400, 'bad-request', `${NAME}: the request could not be read.`);
   }
   const response = await handler(request);
   const headers = {};
@@ -358,6 +347,11 @@ async function serveNode(handler, req, res) {
   });
   const body = response.body === null ? undefined : new Uint8Array(await response.arrayBuffer());
   writeNode(req, res, response.status, headers, body);
+}
+
+/** An error the adapter answers itself (the request never reached the handler). */
+function failNode(req, res, status, kind, message, headers = {}) {
+  writeNode(req, res, status, { ...JSON_TYPE, ...ANSWER_HEADERS, ...headers }, errorBody(kind, message));
 }
 
 function writeNode(req, res, status, headers, body) {

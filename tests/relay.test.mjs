@@ -137,6 +137,7 @@ function assertRelayError(answer, status, kind, message) {
   if (message) assert.match(answer.json.error.message, message);
   assert.match(answer.headers.get('content-type'), /^application\/json/);
   assert.equal(answer.headers.get('cache-control'), 'no-store');
+  assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
 }
 
 /** One raw HTTP exchange over a socket: writes `text`, ends, returns what came back. */
@@ -319,6 +320,8 @@ test('http: TRACE (a method the Fetch API refuses) is answered 405 too', async (
   const raw = await nothingSent(() => rawExchange(port, 'TRACE /voice-end HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
   assert.match(raw, /^HTTP\/1\.1 405 /);
   assert.match(raw, /\r\nallow: POST\r\n/i);
+  assert.match(raw, /\r\ncache-control: no-store\r\n/i);
+  assert.match(raw, /"kind":"method-not-allowed"/);
 });
 
 for (const [via, send] of Object.entries(VIA)) {
