@@ -7,7 +7,7 @@
 // The relay answers only after the API answered, so once its response is here every forward
 // it made has been recorded: "nothing reached the API" is a count, not a wait. The last tests
 // wait one quiet period (settledRecords) for anything sent late, and read the console.
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,6 +18,10 @@ import { EndCallError } from '../dist/index.js';
 import { startStandin } from './support/standin.mjs';
 import { settledRecords, waitFor } from './support/records.mjs';
 import { unusedPort } from './support/net.mjs';
+
+// Every test has a deadline, so that a broken relay (one that reads an endless body, or waits for
+// a body that never comes) fails its test instead of hanging the suite.
+const test = (name, fn) => nodeTest(name, { timeout: 30_000 }, fn);
 
 const MAX = 8192; // the default maxBodyBytes
 const BEACON_TYPE = 'text/plain;charset=UTF-8'; // what navigator.sendBeacon(url, string) sends
@@ -383,8 +387,10 @@ for (const [via, send] of Object.entries(VIA)) {
 test('handler: a stream without Content-Length is read only up to the cap, then cancelled (413)', async () => {
   let pulled = 0;
   let cancelled = false;
+  // 1 MiB of white space (bounded, so that a relay without a cap fails here instead of hanging).
   const body = new ReadableStream({
     pull(controller) {
+      if (pulled >= 1024 * 1024) return controller.close();
       pulled += 1024;
       controller.enqueue(new Uint8Array(1024).fill(0x20));
     },
@@ -614,21 +620,38 @@ test('the injected fetch is used, with exactly the URL, bearer, method, redirect
 });
 
 test('the client going away right after the body (a browser quitting) does not stop the end', async () => {
-  const { callId, endToken } = mint();
-  const body = beaconBody(callId, endToken);
-  const socket = net.connect(relayServer.address().port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.on('error', () => {});
-  // Written, then the connection is gone before any answer: the relay must still forward.
-  const request = `POST /voice-end HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${BEACON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  await new Promise((resolve) => socket.end(request, resolve));
-  socket.destroy();
-  forwarded += 1;
-  const [record] = await waitFor(() => {
-    const records = standin.state.records({ callId });
-    return records.length > 0 && records[0].status !== null && records;
-  }, 'the end to reach the API');
-  assert.equal(record.auth, 'valid');
+  // The API holds its answer until the relay's server has seen the client go; then the answer
+  // must still be taken by the relay (a relay that aborted the forward has closed it by then).
+  const held = [];
+  const api = await startRecorder((req, res) => held.push(res));
+  const server = await listen(http.createServer(toNodeHandler(createRelay({ apiBaseUrl: api.url }))));
+  try {
+    const body = beaconBody('call_quit', 'et_quit');
+    tokens.add('et_quit');
+    const socket = net.connect(server.address().port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const request = `POST /voice-end HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${BEACON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    await new Promise((resolve) => socket.end(request, resolve));
+    socket.destroy();
+    await waitFor(() => held.length === 1, 'the end to reach the API');
+    const connections = () => new Promise((resolve) => server.getConnections((error, count) => resolve(error ? -1 : count)));
+    await waitFor(async () => (await connections()) === 0, "the relay's server to see the client gone");
+    const [res] = held;
+    const outcome = res.destroyed
+      ? 'closed by the relay'
+      : new Promise((resolve) => {
+          res.once('finish', () => resolve('answered'));
+          res.once('close', () => resolve(res.writableFinished ? 'answered' : 'closed by the relay'));
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ended"}');
+        });
+    assert.equal(await outcome, 'answered', 'the relay still waited for the API');
+    assert.equal(api.requests[0].url, '/api/v1/calls/call_quit/end');
+    assert.equal(api.requests[0].headers.authorization, 'Bearer et_quit');
+  } finally {
+    await closeServer(server);
+    await api.close();
+  }
 });
 
 // ---- configuration -----------------------------------------------------------
