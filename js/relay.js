@@ -98,9 +98,9 @@ function readOptions(options) {
   }
   // The browser library also accepts an origin-relative path (`/voice-proxy`); a server has no
   // page origin to resolve it against. The rest of the rules are the wasm's (see prepare()).
-  let absolute = false;
+  let absolute = true;
   try {
-    absolute = new URL(apiBaseUrl).protocol.length > 1;
+    new URL(apiBaseUrl); // no base: throws for a path
   } catch {
     absolute = false;
   }
