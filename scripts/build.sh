@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds dist/: exactly the files the npm package ships.
 #   wasm (release, size profile, no std) → wasm-bindgen (web target) → wasm-opt -Oz → short
-#   import names → minified glue, entry and error class + types.
+#   import names → minified glue, entry and error class + types; the server-side relay as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -33,6 +33,9 @@ snippet=$(cd dist && ls snippets/*/js/errors.js)
 node scripts/minify-js.mjs "dist/$snippet"
 printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
 cp js/index.js js/index.d.ts js/react.js js/react.d.ts dist/
+# voice-end-call/relay runs on servers: copied as written (readable, not minified), so whoever
+# deploys it can audit what happens to a token.
+cp js/relay.js js/relay.d.ts dist/
 # The entries are minified like the glue (0.8 KB less, brotli); js/ holds the readable source.
 node scripts/minify-js.mjs dist/index.js
 node scripts/minify-js.mjs dist/react.js
