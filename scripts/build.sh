@@ -30,7 +30,7 @@ node scripts/minify-js.mjs dist/voice_end_call.js
 # The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a
 # stable path for the JS entry, which must have the very same class.
 snippet=$(cd dist && ls snippets/*/js/errors.js)
-node scripts/minify-js.mjs "dist/$snippet"
+for file in dist/snippets/*/js/*.js; do node scripts/minify-js.mjs "$file"; done
 printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
 cp js/index.js js/index.d.ts js/react.js js/react.d.ts dist/
 # voice-end-call/relay runs on servers: copied as written (readable, not minified), so whoever

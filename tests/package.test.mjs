@@ -33,6 +33,7 @@ test('the tarball ships the wasm (and its inlined copy), glue, entries, types, R
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   const snippet = files.find((f) => /^package\/dist\/snippets\/[^/]+\/js\/errors\.js$/.test(f));
   assert.ok(snippet, 'the EndCallError snippet');
+  const locks = snippet.replace(/errors\.js$/, 'locks.js'); // orphan recovery's Web Locks IO
   assert.deepEqual(files, [
     'package/LICENSE',
     'package/README.md',
@@ -44,6 +45,7 @@ test('the tarball ships the wasm (and its inlined copy), glue, entries, types, R
     'package/dist/relay.d.ts',
     'package/dist/relay.js',
     snippet,
+    locks,
     'package/dist/voice_end_call.js',
     'package/dist/voice_end_call_bg.inline.js',
     'package/dist/voice_end_call_bg.wasm',
@@ -173,11 +175,12 @@ for (const setting of Object.keys(TS_SETTINGS)) {
   });
 }
 
-/** The README's TypeScript snippets (`<!-- snippet: NAME … -->` before a ts/tsx block). */
+/** The docs' TypeScript snippets (`<!-- snippet: NAME … -->` before a ts/tsx block), in the
+ * README or docs/relay.md. */
 function readmeSnippet(name) {
-  const readme = readFileSync('README.md', 'utf8');
-  const match = readme.match(new RegExp(`<!-- snippet: ${name} [^>]*-->\\n\`\`\`(tsx?)\\n([\\s\\S]*?)\`\`\``));
-  assert.ok(match, `README snippet "${name}"`);
+  const docs = readFileSync('README.md', 'utf8') + readFileSync('docs/relay.md', 'utf8');
+  const match = docs.match(new RegExp(`<!-- snippet: ${name} [^>]*-->\\n\`\`\`(tsx?)\\n([\\s\\S]*?)\`\`\``));
+  assert.ok(match, `snippet "${name}" in README.md or docs/relay.md`);
   return { ext: match[1], code: match[2] };
 }
 
