@@ -4,17 +4,16 @@
 // stores nothing. Both with and without the deferred (fetchLater) request armed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2ePageUrl } from './support/e2e-page.mjs';
-import { startChromiumRig } from './support/rig.mjs';
+import { e2ePageUrl, initLoggingEnds } from './support/e2e-page.mjs';
+import { closeTab, startE2ePageRig } from './support/rig.mjs';
 import { settledRecords, waitFor } from './support/records.mjs';
 
 const OUTBOX_KEY = 'voice-end-call:outbox:v1';
 let rig, standin, browser, origin;
 
 before(async () => {
-  rig = await startChromiumRig({ host: 'localhost', mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' } });
-  ({ standin, browser } = rig);
-  origin = rig.pages.url.replace('127.0.0.1', 'localhost');
+  rig = await startE2ePageRig();
+  ({ standin, browser, origin } = rig);
 });
 
 after(() => rig?.close());
@@ -35,14 +34,6 @@ async function storedOutbox(context) {
   const raw = await page.evaluate((key) => localStorage.getItem(key), OUTBOX_KEY);
   await page.close();
   return raw === null ? [] : JSON.parse(raw);
-}
-
-/** Close like a user (beforeunload runs), and wait until the tab is really gone: with
- *  runBeforeUnload, page.close() returns before the page has closed. */
-async function closeTab(page) {
-  const closed = new Promise((resolve) => page.once('close', resolve));
-  await page.close({ runBeforeUnload: true });
-  await closed;
 }
 
 /** Offline, as the page sees it (the renderer learns it a moment after the browser). */
@@ -84,13 +75,9 @@ for (const deferred of ['1', '0']) {
       // The next page of this origin: init() replays the outbox one task later.
       const next = await context.newPage();
       await next.goto(`${origin}/e2e/page.html?noinit=1`);
-      await next.evaluate(async () => {
-        window.endedEvents = [];
-        await window.init();
-        window.lib.onCallEnded((event) => window.endedEvents.push({ callId: event.callId, via: event.via, status: event.response?.status }));
-      });
+      await initLoggingEnds(next);
       const ended = await waitFor(
-        () => next.evaluate((n) => (window.endedEvents.length >= n ? window.endedEvents : null), calls.length),
+        () => next.evaluate((n) => (window.ended.length >= n ? window.ended : null), calls.length),
         'onCallEnded for each stored call',
       );
       assert.deepEqual(

@@ -31,3 +31,22 @@ export async function startChromiumRig(pagesOptions, { standinOptions, chromium 
     throw error;
   }
 }
+
+/**
+ * The rig of the suites that drive tests/e2e/page.html: the built package (/dist/) and the page
+ * (/e2e/) served on `origin`, http://localhost:<port>, and the stand-in API on 127.0.0.1 —
+ * another origin, so every end is a cross-origin request with a CORS preflight, as against
+ * the real API. `options` as startChromiumRig's.
+ */
+export async function startE2ePageRig(options) {
+  const rig = await startChromiumRig({ host: 'localhost', mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' } }, options);
+  return { ...rig, origin: rig.pages.url.replace('127.0.0.1', 'localhost') };
+}
+
+/** Close a Playwright tab like a user (beforeunload runs), and wait until it is really gone:
+ *  with runBeforeUnload, page.close() returns before the page has closed. */
+export async function closeTab(page) {
+  const closed = new Promise((resolve) => page.once('close', resolve));
+  await page.close({ runBeforeUnload: true });
+  await closed;
+}
