@@ -11,10 +11,12 @@
 
 const PREFIX = 'voice-end-call:live:v1:';
 
-// A page that deletes a record and then releases the lock: another page may be granted the
-// lock a moment before the deletion reaches its copy of localStorage (Chromium delivers the
-// two over different channels). Holding the lock a while after the deletion covers that.
-const HOLD_AFTER_DELETE_MS = 1000;
+// A page that deletes a record and then lets the lock go (or dies): another page may be
+// granted the lock before the deletion reaches its view of localStorage. Measured: Firefox,
+// two tabs of one origin, one reloading while the other waited — the waiter read the deleted
+// record at once and sent a duplicate. So a waiter that finds a record looks again this much
+// later, still holding the lock, and acts only if the record is still there.
+const CONFIRM_AFTER_MS = 500;
 
 function storage() {
   try {
@@ -44,7 +46,13 @@ function remove(key) {
   }
 }
 
-const later = (release) => setTimeout(release, HOLD_AFTER_DELETE_MS);
+const read = (store, key) => {
+  try {
+    return store.getItem(key);
+  } catch {
+    return null;
+  }
+};
 
 /** Whether this page can record calls for recovery (Web Locks and localStorage). */
 export function canGuard() {
@@ -82,7 +90,7 @@ export function guard(key, record) {
     release() {
       if (state === 'held') {
         remove(key);
-        later(letGo);
+        letGo();
       } else if (state === 'waiting') {
         controller.abort();
       }
@@ -96,9 +104,9 @@ let listening = false;
 
 /**
  * Wait on the lock of every record stored now, and of every record another page stores from
- * now on. When one is granted with its record still there, `onOrphan(callId, record)` decides:
- * it returns true to leave the record alone (this page tracks that call itself), or deletes
- * the record and sends the end and returns false.
+ * now on. When one is granted with its record still there (twice, CONFIRM_AFTER_MS apart),
+ * `onOrphan(callId, record)` decides: it leaves the record alone (this page tracks that call
+ * itself, or recovery is off), or deletes the record and sends the end.
  */
 export function watch(onOrphan) {
   const store = storage();
@@ -107,18 +115,15 @@ export function watch(onOrphan) {
     if (waitingOn.has(key)) return;
     waitingOn.add(key);
     locks()
-      .request(key, () => {
+      .request(key, async () => {
         waitingOn.delete(key);
-        let record = null;
+        if (read(store, key) === null) return; // ended or untracked by its page
+        await new Promise((resolve) => setTimeout(resolve, CONFIRM_AFTER_MS));
+        const record = read(store, key);
+        if (record === null) return; // its deletion was on its way
         try {
-          record = store.getItem(key);
+          onOrphan(key.slice(PREFIX.length), record);
         } catch {}
-        if (record === null) return undefined; // ended or untracked by its page
-        let keep = true;
-        try {
-          keep = onOrphan(key.slice(PREFIX.length), record);
-        } catch {}
-        return keep ? undefined : new Promise(later);
       })
       .catch(() => waitingOn.delete(key));
   };

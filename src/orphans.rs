@@ -8,7 +8,8 @@
 //! key in `localStorage`, a record `{callId, endToken, baseUrl, time}` (the outbox's format).
 //! Dropping the guard — the call was ended, untracked or sent on a page leave — deletes the
 //! record before the lock is let go. Waiting pages are granted the lock when its holder lets
-//! it go or dies; a record still there then means nobody sent the end. The lock, the record
+//! it go or dies; a record still there then (and half a second later: the deletion may be on
+//! its way) means nobody sent the end. The lock, the record
 //! and the waiting are in `js/locks.js`; what is recorded and what is sent is decided here.
 
 use alloc::string::String;
@@ -126,7 +127,7 @@ pub(crate) fn forget(call_id: &str) {
 }
 
 /// Wait on the records of other pages (see `js/locks.js`); `on_orphan(callId, record)` is
-/// called when one's page died without sending, and returns whether to leave the record.
+/// called when one's page died without sending.
 pub(crate) fn watch(on_orphan: &JsValue) {
     let _ = watch_js(on_orphan);
 }

@@ -23,7 +23,7 @@ page_global! {
 }
 
 page_global! {
-    static ON_ORPHAN: Closure<dyn FnMut(String, String) -> bool> = Closure::new(recover_orphan);
+    static ON_ORPHAN: Closure<dyn FnMut(String, String)> = Closure::new(recover_orphan);
 }
 
 /// Start (idempotent, never throws). Returns how many outbox ends were started.
@@ -86,5 +86,4 @@ fn recover_orphan(call_id: String, record: String) -> bool {
     {
         manual_end::end_stored(entry, Via::Recovered);
     } // else invalid or expired: deleted, not sent
-    false
 }

@@ -122,6 +122,14 @@ export async function untilRecordStored(id) {
     await task();
   }
 }
+// Until `count` timers of more than 0 ms are held.
+export async function untilHeldTimers(count) {
+  const deadline = performance.now() + 10000;
+  while (held.size < count) {
+    if (performance.now() > deadline) throw new Error(`untilHeldTimers: ${held.size} of ${count} after 10 s`);
+    await task();
+  }
+}
 // Until `count` more fetches than `mark` were issued.
 export async function untilRequests(mark, count) {
   const deadline = performance.now() + 10000;
@@ -384,6 +392,8 @@ extern "C" {
     fn until_lock_state_js(id: &str, held: u32, pending: u32) -> Promise;
     #[wasm_bindgen(js_name = untilRecordStored)]
     fn until_record_js(id: &str) -> Promise;
+    #[wasm_bindgen(js_name = untilHeldTimers)]
+    fn until_held_timers_js(count: u32) -> Promise;
     #[wasm_bindgen(js_name = untilRequests)]
     fn until_requests_js(mark: u32, count: u32) -> Promise;
     #[wasm_bindgen(js_name = captureListenerCount)]
@@ -602,6 +612,11 @@ pub async fn until_lock_state(id: &str, held: u32, pending: u32) {
 /// Wait until `id`'s recovery record is stored.
 pub async fn until_record(id: &str) {
     JsFuture::from(until_record_js(id)).await.unwrap();
+}
+
+/// Wait until `count` timers of more than 0 ms are held (see [`fire_next_timer`]).
+pub async fn until_held_timers(count: u32) {
+    JsFuture::from(until_held_timers_js(count)).await.unwrap();
 }
 
 /// Wait until `count` more fetches than at `mark` were issued.
