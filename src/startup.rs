@@ -64,26 +64,25 @@ fn replay_outbox() -> u32 {
 
 /// Another page of this origin died with `call_id` tracked and unsent (its lock was let go
 /// with the record still there), and this page holds that lock now: end the call, unless this
-/// page tracks it itself or recovery is off (then the record is left; returns true). The
-/// record is deleted before the end is sent, so no later page sends it again.
-fn recover_orphan(call_id: String, record: String) -> bool {
-    let Ok(config) = page::config() else {
-        return true;
-    };
-    if !config.recover {
-        return true;
+/// page tracks it itself or recovery is off (then the record is left). The record is deleted
+/// before the end is sent, so no later page sends it again.
+fn recover_orphan(call_id: String, record: String) {
+    if !page::config().is_ok_and(|config| config.recover) {
+        return;
     }
     let entry = orphans::parse_record(&record).filter(|entry| entry.id.as_str() == call_id);
     if entry
         .as_ref()
         .is_some_and(|entry| page::is_tracked_here(&entry.id))
     {
-        return true;
+        return;
     }
     orphans::forget(&call_id);
-    if let Some(entry) = entry
-        .filter(|entry| outbox::is_fresh(entry.time, js_sys::Date::now(), config.outbox_ttl_ms))
+    let ttl_ms = page::config().map_or(0.0, |config| config.outbox_ttl_ms);
+    // Invalid or expired: deleted, not sent.
+    if let Some(entry) =
+        entry.filter(|entry| outbox::is_fresh(entry.time, js_sys::Date::now(), ttl_ms))
     {
         manual_end::end_stored(entry, Via::Recovered);
-    } // else invalid or expired: deleted, not sent
+    }
 }
