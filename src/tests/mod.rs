@@ -8,3 +8,5 @@
 
 mod host;
 mod host_retry;
+mod policy;
+mod registry_waiting;
