@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds dist/: exactly the files the npm package ships.
 #   wasm (release, size profile, no std) → wasm-bindgen (web target) → wasm-opt -Oz → short
-#   import names → minified glue, entry and error class + types.
+#   import names → minified glue, entry and error class + types; the server-side relay as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -30,9 +30,12 @@ node scripts/minify-js.mjs dist/voice_end_call.js
 # The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a
 # stable path for the JS entry, which must have the very same class.
 snippet=$(cd dist && ls snippets/*/js/errors.js)
-node scripts/minify-js.mjs "dist/$snippet"
+for file in dist/snippets/*/js/*.js; do node scripts/minify-js.mjs "$file"; done
 printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
 cp js/index.js js/index.d.ts js/react.js js/react.d.ts dist/
+# voice-end-call/relay runs on servers: copied as written (readable, not minified), so whoever
+# deploys it can audit what happens to a token.
+cp js/relay.js js/relay.d.ts dist/
 # The entries are minified like the glue (0.8 KB less, brotli); js/ holds the readable source.
 node scripts/minify-js.mjs dist/index.js
 node scripts/minify-js.mjs dist/react.js

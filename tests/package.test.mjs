@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startStandin } from './support/standin.mjs';
@@ -29,10 +29,11 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball ships the wasm (and its inlined copy), glue, types, README and LICENSE, and nothing else', () => {
+test('the tarball ships the wasm (and its inlined copy), glue, entries, types, README and LICENSE, and nothing else', () => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   const snippet = files.find((f) => /^package\/dist\/snippets\/[^/]+\/js\/errors\.js$/.test(f));
   assert.ok(snippet, 'the EndCallError snippet');
+  const locks = snippet.replace(/errors\.js$/, 'locks.js'); // orphan recovery's Web Locks IO
   assert.deepEqual(files, [
     'package/LICENSE',
     'package/README.md',
@@ -41,7 +42,10 @@ test('the tarball ships the wasm (and its inlined copy), glue, types, README and
     'package/dist/index.js',
     'package/dist/react.d.ts',
     'package/dist/react.js',
+    'package/dist/relay.d.ts',
+    'package/dist/relay.js',
     snippet,
+    locks,
     'package/dist/voice_end_call.js',
     'package/dist/voice_end_call_bg.inline.js',
     'package/dist/voice_end_call_bg.wasm',
@@ -52,6 +56,7 @@ test('the tarball ships the wasm (and its inlined copy), glue, types, README and
   assert.equal(pkg.version, cargo, 'package.json and Cargo.toml versions agree');
   assert.equal(Object.keys(pkg.exports['.'])[0], 'types', 'types first in the exports map');
   assert.equal(Object.keys(pkg.exports['./react'])[0], 'types', 'types first for the React entry');
+  assert.equal(Object.keys(pkg.exports['./relay'])[0], 'types', 'types first for the relay entry');
   assert.deepEqual(pkg.peerDependenciesMeta, { react: { optional: true } }, 'React is an optional peer');
 });
 
@@ -92,6 +97,37 @@ test('Node (SSR): importing does not throw or touch window; init() finds the was
   assert.equal(records[0].auth, 'valid');
 });
 
+test("Node: voice-end-call/relay from the tarball forwards a beacon body to the API, refuses a bad one", async () => {
+  const call = standin.state.mintCall();
+  const script = `
+    import { createRelay, toNodeHandler } from 'voice-end-call/relay';
+    const relay = createRelay({ apiBaseUrl: process.env.API });
+    await relay.ready; // init() with no argument: the wasm next to the package's index.js
+    const post = (body) => relay(new Request('http://app.test/voice-end', {
+      method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body }));
+    const ok = await post(JSON.stringify({ callId: process.env.CALL_ID, endToken: process.env.END_TOKEN }));
+    const bad = await post(JSON.stringify({ callId: process.env.CALL_ID, endToken: 'et\\r\\nx' }));
+    console.log(JSON.stringify({ ok: [ok.status, await ok.json()], bad: [bad.status, await bad.json()], node: typeof toNodeHandler }));`;
+  const result = await new Promise((resolve) => {
+    const env = { ...process.env, API: standin.url, CALL_ID: call.call_id, END_TOKEN: call.end_token };
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env }, (error, stdout, stderr) =>
+      resolve({ status: error ? (error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stderr, '', 'the relay writes nothing');
+  const out = JSON.parse(result.stdout);
+  assert.equal(out.ok[0], 200);
+  assert.equal(out.ok[1].call_id, call.call_id);
+  assert.equal(out.bad[0], 400);
+  assert.equal(out.bad[1].error.kind, 'bad-request');
+  assert.equal(out.node, 'function');
+  const records = standin.state.records({ callId: call.call_id });
+  assert.equal(records.length, 1, 'one end request');
+  assert.equal(records[0].auth, 'valid');
+  assert.ok(!result.stdout.includes(call.end_token), 'no token in the output');
+});
+
 test('Node without process.getBuiltinModule (< 20.16): init() rejects, saying how to pass the bytes', () => {
   const script = `
     delete process.getBuiltinModule;
@@ -126,51 +162,64 @@ function tsc(setting, files) {
 for (const setting of Object.keys(TS_SETTINGS)) {
   test(`TypeScript --strict, ${setting}: the declarations type-check real use and reject misuse`, () => {
     const nodeFiles = setting === 'node only' ? ['typecheck-node.ts'] : [];
-    const good = tsc(setting, ['typecheck-good.ts', 'typecheck-react.ts', ...nodeFiles]);
+    const good = tsc(setting, ['typecheck-good.ts', 'typecheck-react.ts', 'typecheck-relay.ts', ...nodeFiles]);
     assert.equal(good.status, 0, good.stdout + good.stderr);
     const bad = tsc(setting, ['typecheck-bad.ts']);
     assert.notEqual(bad.status, 0, 'misuse must not type-check');
     const misused = readFileSync('tests/consumers/typecheck-bad.ts', 'utf8')
       .split('\n')
       .flatMap((line, i) => (/^(?:[a-z]|const |export )/.test(line) && !/^(?:import|console)/.test(line) ? [i + 1] : []));
-    assert.equal(misused.length, 11);
+    assert.equal(misused.length, 15);
     const lines = new Set([...bad.stdout.matchAll(/typecheck-bad\.ts\((\d+),/g)].map((m) => Number(m[1])));
     assert.deepEqual([...lines].sort((a, b) => a - b), misused, bad.stdout);
   });
 }
 
-/** The README's TypeScript snippets (`<!-- snippet: NAME … -->` before a ts/tsx block). */
+/** The docs' TypeScript snippets (`<!-- snippet: NAME … -->` before a ts/tsx block), in the
+ * README or docs/relay.md. */
 function readmeSnippet(name) {
-  const readme = readFileSync('README.md', 'utf8');
-  const match = readme.match(new RegExp(`<!-- snippet: ${name} [^>]*-->\\n\`\`\`(tsx?)\\n([\\s\\S]*?)\`\`\``));
-  assert.ok(match, `README snippet "${name}"`);
+  const docs = readFileSync('README.md', 'utf8') + readFileSync('docs/relay.md', 'utf8');
+  const match = docs.match(new RegExp(`<!-- snippet: ${name} [^>]*-->\\n\`\`\`(tsx?)\\n([\\s\\S]*?)\`\`\``));
+  assert.ok(match, `snippet "${name}" in README.md or docs/relay.md`);
   return { ext: match[1], code: match[2] };
 }
 
-test('README: the React and LiveKit snippets type-check against the packed types, React and livekit-client', () => {
-  // React's and livekit-client's own types from this repo's node_modules, as an app has them.
+/**
+ * Type-check the README snippets `names` in the consumer project with `settings`, the named
+ * third-party packages (and their types) linked from this repo's node_modules, as an app has them.
+ */
+function typecheckSnippets(names, deps, settings) {
   const modules = path.join(project, 'node_modules');
-  for (const dep of ['livekit-client', '@types/react']) {
+  for (const dep of deps) {
+    if (existsSync(path.join(modules, dep))) continue;
     mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(modules, dep));
   }
   const dir = mkdtempSync(path.join(project, 'ts-readme-'));
-  const files = ['react', 'livekit'].map((name) => {
+  const files = names.map((name) => {
     const { ext, code } = readmeSnippet(name);
     writeFileSync(path.join(dir, `${name}.${ext}`), code);
     return `${name}.${ext}`;
   });
   const compilerOptions = {
-    ...TS_SETTINGS.bundler,
+    ...settings,
     strict: true,
     noEmit: true,
     target: 'es2022',
-    jsx: 'react-jsx',
-    types: [],
     // Our declarations are checked strictly above; here the third-party ones are used as they are.
     skipLibCheck: true,
   };
   writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
-  const result = spawnSync(path.join(BIN, 'tsc'), ['-p', dir], { cwd: dir, encoding: 'utf8' });
+  return spawnSync(path.join(BIN, 'tsc'), ['-p', dir], { cwd: dir, encoding: 'utf8' });
+}
+
+test('README: the React and LiveKit snippets type-check against the packed types, React and livekit-client', () => {
+  const settings = { ...TS_SETTINGS.bundler, jsx: 'react-jsx', types: [] };
+  const result = typecheckSnippets(['react', 'livekit'], ['livekit-client', '@types/react'], settings);
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+});
+
+test("README: the relay snippets (Next.js, Hono, Express, Node http) type-check against the packed types, Hono's, Express's and Node's", () => {
+  const result = typecheckSnippets(['relay-next', 'relay-hono', 'relay-express', 'relay-node'], ['hono', 'express', '@types/express'], TS_SETTINGS['node only']);
   assert.equal(result.status, 0, result.stdout + result.stderr);
 });

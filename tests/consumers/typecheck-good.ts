@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const ids: string[] = trackedCalls();
   const was: boolean = untrackCall(id);
   const stop: () => void = onCallEnded((event: CallEndedEvent) => {
-    const via: 'manual' | 'beforeunload' | 'pagehide' | 'outbox' = event.via;
+    const via: 'manual' | 'beforeunload' | 'pagehide' | 'outbox' | 'recovered' = event.via;
     console.log(event.callId, via, event.response?.creditsUsed);
   });
   try {
