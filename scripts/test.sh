@@ -45,7 +45,7 @@ cargo clippy --target wasm32-unknown-unknown --lib --test web_leave --test web_m
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
 step "Rust unit and property tests (host)"
-cargo test --test host --test host_retry 2>&1 | tee -a "$log"
+cargo test --lib 2>&1 | tee -a "$log"
 
 step "build the package (dist/)"
 bash scripts/build.sh

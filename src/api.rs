@@ -12,14 +12,17 @@ use wasm_bindgen::JsCast;
 
 use crate::endpoint::{CallId, EndToken};
 use crate::error::Failure;
+use crate::events;
+use crate::manual_end::{self, EndOverrides};
 use crate::options::{self, config_error, plain_object, read_property, string_value};
-use crate::tracker::{self, EndOverrides};
+use crate::page;
+use crate::startup;
 
 /// `configure(options)`: update the configuration; on error the previous one stays.
 #[wasm_bindgen]
 pub fn configure(options: JsValue) -> Result<(), JsValue> {
-    let next = options::apply(&tracker::config()?, &options)?;
-    tracker::configure(next)?;
+    let next = options::apply(&page::config()?, &options)?;
+    page::configure(next)?;
     Ok(())
 }
 
@@ -69,7 +72,7 @@ pub fn track_call(call: JsValue) -> Result<String, JsValue> {
         .into());
     };
     let id_text = id.as_str().to_owned();
-    tracker::track(id, token, base_url)?;
+    page::track(id, token, base_url)?;
     Ok(id_text)
 }
 
@@ -85,12 +88,7 @@ pub fn end_call(call_id_value: JsValue, options: JsValue) -> Promise {
 
 fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Failure> {
     let id = call_id(call_id_value, "endCall(callId): callId")?;
-    let mut overrides = EndOverrides {
-        token: None,
-        base_url: None,
-        timeout_ms: None,
-        retries: None,
-    };
+    let mut overrides = EndOverrides::default();
     if !options.is_undefined() && !options.is_null() {
         let object = plain_object(options, "endCall(callId, options): options")?;
         for key in options::keys(object, "endCall(callId, options): options")?.iter() {
@@ -120,20 +118,20 @@ fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Fail
             }
         }
     }
-    tracker::end(id, overrides)
+    manual_end::end(id, overrides)
 }
 
 /// `untrackCall(callId)`: forget a call without sending. Whether it was tracked.
 #[wasm_bindgen(js_name = untrackCall)]
 pub fn untrack_call(call_id_value: JsValue) -> Result<bool, JsValue> {
     let id = call_id(&call_id_value, "untrackCall(callId): callId")?;
-    Ok(tracker::untrack(&id)?)
+    Ok(page::untrack(&id)?)
 }
 
 /// `trackedCalls()`: the ids armed for page-leave ending.
 #[wasm_bindgen(js_name = trackedCalls)]
 pub fn tracked_calls() -> Result<Array, JsValue> {
-    Ok(tracker::tracked_ids()?
+    Ok(page::tracked_ids()?
         .into_iter()
         .map(JsValue::from)
         .collect())
@@ -145,7 +143,7 @@ pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
     let listener: js_sys::Function = listener
         .dyn_into()
         .map_err(|_| config_error("onCallEnded(listener): listener", "must be a function"))?;
-    Ok(tracker::on_ended(listener)?)
+    Ok(events::subscribe(listener))
 }
 
 /// Internal (called by `init()` in `js/index.js`, one task after the module loaded, so that
@@ -155,7 +153,7 @@ pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
 /// ends were started.
 #[wasm_bindgen(js_name = started)]
 pub fn started() -> u32 {
-    tracker::start()
+    startup::start()
 }
 
 fn call_id(value: &JsValue, path: &str) -> Result<CallId, Failure> {

@@ -92,6 +92,7 @@ impl BaseUrl {
     }
 
     /// The normalized form (no trailing slash; empty for the origin-relative root `/`).
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.0
     }

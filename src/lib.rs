@@ -4,44 +4,52 @@
 //! closed, reloaded or navigated away (`pagehide`, and `beforeunload` when the leave is not
 //! cancelled), with `fetch(..., {keepalive: true})` to `POST /api/v1/calls/{call_id}/end`.
 //!
-//! Module map, one concern each:
-//! - [`endpoint`]: base URL, call id and token validation; the end URL.
-//! - [`options`]: `configure()` options and reading untrusted JS input.
-//! - `orphans`: ending the calls of pages that died without sending (Web Locks).
-//! - [`outbox`]: ends that could not be sent on a page leave, kept for the next `init()`.
-//! - [`registry`]: the per-call exactly-once state machine.
-//! - [`transport`]: the one request path (keepalive fetch) and reading answers.
-//! - [`response`]: `EndCallResponse` validation and status messages.
-//! - [`promise`], [`timer`]: continuing after a promise or a delay, without an executor.
-//! - [`lifecycle`]: page-leave listeners that remove themselves on drop.
-//! - [`tracker`]: the page's state tying the above together.
+//! Module map, one concern each, from the decisions up to the JS surface (no module imports
+//! one above it):
+//! - `endpoint`, `policy`, `registry`, `response`: plain Rust, host-tested — validation and
+//!   the end URL; the page-leave and retry decisions; the per-call exactly-once state machine;
+//!   `EndCallResponse` checks.
+//! - `error`, `options`: typed failures; `configure()` options and untrusted JS input.
+//! - `transport`, `outbox`, `orphans`, `lifecycle`, `promise`, `timer`, `events`, `global`:
+//!   the IO — requests, storage, Web Locks, listeners, continuations, `onCallEnded`.
+//! - `page`: the call state and what follows from it (listeners, recovery guards); the
+//!   page-leave shell.
+//! - `manual_end`: `endCall` and its retries; `startup`: what `init()` starts, and the ends
+//!   of stored calls.
 //! - [`api`]: the functions exported to JavaScript.
-//! - [`error`]: typed failures and the JS `EndCallError`.
-//! - [`global`]: the page-global cells the state lives in.
 //!
 //! The crate is `no_std` (+ `alloc`); the default `std` feature is for tests. Without it
 //! (the shipped build) the crate brings its own panic handler, see `Cargo.toml`.
 
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
 pub mod api;
-pub mod endpoint;
-pub mod error;
-pub mod global;
-pub mod lifecycle;
-pub mod options;
+mod endpoint;
+mod error;
+mod events;
+mod global;
+mod lifecycle;
+mod manual_end;
+mod options;
 mod orphans;
-pub mod outbox;
-pub mod promise;
-pub mod registry;
-pub mod response;
-pub mod timer;
-pub mod tracker;
-pub mod transport;
+mod outbox;
+mod page;
+mod policy;
+mod promise;
+mod registry;
+mod response;
+mod startup;
+mod timer;
+mod transport;
+
+// The host tests of the plain-Rust modules (validation, decisions, the registry), in the crate
+// so that the modules can stay `pub(crate)`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 // The default allocator (dlmalloc) is the largest single item in the module; this one is a
 // simple free list, fast enough for the few small allocations a call needs. Locked rather

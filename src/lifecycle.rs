@@ -3,8 +3,10 @@
 //! added early runs before the host app's, whose `stopImmediatePropagation()` then cannot
 //! starve it (Chromium runs a window's listeners in the order they were added, capture or not;
 //! Firefox runs capture listeners first). `beforeunload` exists only while a call is tracked:
-//! the tracker owns a [`BeforeUnloadListener`] then, and dropping it removes the listener (a
-//! registered `beforeunload` listener costs Firefox its back/forward cache).
+//! the page state owns its [`EventListener`] then, and dropping it removes the listener (a
+//! registered `beforeunload` listener costs Firefox its back/forward cache). The handlers
+//! call back into the page through plain function pointers, so this module depends on no
+//! state.
 //!
 //! - `pagehide` (close, navigation, reload, entering the back/forward cache): send every
 //!   tracked call, synchronously, inside the handler.
@@ -24,11 +26,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
 
+use crate::policy::Leave;
 use crate::timer;
-use crate::tracker::{self, Leave};
 
-/// An event listener that removes itself when dropped (the pattern of gloo-events).
-pub struct EventListener {
+/// An event listener (capture phase) that removes itself when dropped (the pattern of
+/// gloo-events).
+#[must_use = "dropping an EventListener removes it"]
+pub(crate) struct EventListener {
     target: EventTarget,
     kind: &'static str,
     callback: Closure<dyn FnMut(Event)>,
@@ -36,7 +40,7 @@ pub struct EventListener {
 
 impl EventListener {
     /// Add `handler` for `kind` on `target`.
-    pub fn new(
+    pub(crate) fn new(
         target: &EventTarget,
         kind: &'static str,
         handler: impl FnMut(Event) + 'static,
@@ -65,13 +69,21 @@ impl Drop for EventListener {
     }
 }
 
-/// The `pagehide` listener: every tracked call is sent, synchronously, in the handler.
-pub fn page_hide(window: &EventTarget) -> Result<EventListener, JsValue> {
-    EventListener::new(window, "pagehide", |event| {
-        let persisted = Reflect::get(&event, &"persisted".into())
-            .map(|value| value.as_bool() == Some(true))
-            .unwrap_or(false);
-        tracker::send_all_on_leave(if persisted {
+impl core::fmt::Debug for EventListener {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EventListener")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `pagehide` listener: `on_leave` is called synchronously in the handler.
+pub(crate) fn page_hide(
+    window: &EventTarget,
+    on_leave: fn(Leave),
+) -> Result<EventListener, JsValue> {
+    EventListener::new(window, "pagehide", move |event| {
+        on_leave(if is_persisted(&event) {
             Leave::BackForwardCache
         } else {
             Leave::Unload
@@ -79,26 +91,45 @@ pub fn page_hide(window: &EventTarget) -> Result<EventListener, JsValue> {
     })
 }
 
-/// The `beforeunload` listener, while calls are tracked and the option is on.
-pub fn before_unload(window: &EventTarget) -> Result<EventListener, JsValue> {
-    EventListener::new(window, "beforeunload", on_before_unload)
+/// Whether a `pagehide`/`pageshow` event is about the back/forward cache.
+pub(crate) fn is_persisted(event: &Event) -> bool {
+    Reflect::get(event, &"persisted".into())
+        .map(|value| value.as_bool() == Some(true))
+        .unwrap_or(false)
 }
 
-fn on_before_unload(event: Event) {
-    if is_cancelled(&event) {
-        return;
-    }
-    // A failure to schedule leaves the sending to `pagehide`. The generation guards against
-    // a check that only runs after a back/forward-cache round trip.
-    let generation = tracker::leave_generation();
-    timer::after(
-        0,
-        Box::new(move |fired| {
-            if fired && !is_cancelled(&event) {
-                tracker::send_on_before_unload(generation);
-            }
-        }),
-    );
+/// What the `beforeunload` listener needs from the page: the count of leaves so far (read when
+/// the event fires), and what to do once the event has reached every listener uncancelled
+/// (given that count, to tell whether a `pagehide` came in between).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BeforeUnload {
+    /// The current leave generation.
+    pub generation: fn() -> u32,
+    /// Send, if the generation is still the one given.
+    pub uncancelled: fn(u32),
+}
+
+/// The `beforeunload` listener, while calls are tracked and the option is on.
+pub(crate) fn before_unload(
+    window: &EventTarget,
+    hooks: BeforeUnload,
+) -> Result<EventListener, JsValue> {
+    EventListener::new(window, "beforeunload", move |event| {
+        if is_cancelled(&event) {
+            return;
+        }
+        // A failure to schedule leaves the sending to `pagehide`. The generation guards against
+        // a check that only runs after a back/forward-cache round trip.
+        let generation = (hooks.generation)();
+        timer::after(
+            0,
+            Box::new(move |fired| {
+                if fired && !is_cancelled(&event) {
+                    (hooks.uncancelled)(generation);
+                }
+            }),
+        );
+    })
 }
 
 /// Whether a `beforeunload` listener asked the browser to confirm the leave: by

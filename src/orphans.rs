@@ -65,7 +65,7 @@ impl core::fmt::Debug for Guard {
 impl Guard {
     /// Start guarding `call` (its lock is requested; the record is written once granted).
     /// `None` where the page cannot (no Web Locks or no storage) or the record cannot be made.
-    pub(crate) fn new(call: &Armed) -> Option<Guard> {
+    pub(crate) fn new<D>(call: &Armed<D>) -> Option<Guard> {
         if !can_guard() {
             return None;
         }
@@ -85,7 +85,7 @@ impl Guard {
     }
 
     /// Keep the record in step with a call tracked again under the same id (new token or URL).
-    pub(crate) fn follow(&mut self, call: &Armed) {
+    pub(crate) fn follow<D>(&mut self, call: &Armed<D>) {
         if self.token != call.token || self.url != call.url {
             if let Some(record) = record_of(call) {
                 self.token = call.token.clone();
@@ -103,7 +103,7 @@ impl Drop for Guard {
 }
 
 /// The record of a call, as JSON text (the outbox entry's format, `time` = now).
-fn record_of(call: &Armed) -> Option<String> {
+fn record_of<D>(call: &Armed<D>) -> Option<String> {
     let base = base_of_end_url(&call.url, &call.id)?;
     let object = outbox::entry_object(
         call.id.as_str(),

@@ -98,7 +98,7 @@ fn add(new: Vec<Object>, ids: &[&str]) -> bool {
 }
 
 /// Store the ends of calls the page could not send as it was left. Whether all are stored.
-pub fn save(calls: &[Armed]) -> bool {
+pub(crate) fn save<D>(calls: &[Armed<D>]) -> bool {
     let now = js_sys::Date::now();
     let mut objects = Vec::with_capacity(calls.len());
     let mut ids = Vec::with_capacity(calls.len());

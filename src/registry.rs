@@ -12,17 +12,17 @@
 //! ```
 //!
 //! An id is never Armed and Ending at once, so no path can send twice. Plain Rust, generic
-//! over the in-flight handle (a JS `Promise` in the browser), so it is tested on the host.
+//! over the browser-held request `D` and the in-flight end's handle `P` (JS objects in the
+//! browser), so it is tested on the host, including the waiting states.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::endpoint::{CallId, EndToken};
-use crate::transport::Deferred;
 
 /// A call armed for page-leave sending.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Armed {
+pub(crate) struct Armed<D> {
     /// The call id.
     pub id: CallId,
     /// Its end token.
@@ -30,43 +30,46 @@ pub struct Armed {
     /// The full end URL, fixed when the call was tracked.
     pub url: String,
     /// The browser-held deferred request (`fetchLater`), when one is armed.
-    pub deferred: Option<Deferred>,
+    pub deferred: Option<D>,
 }
 
-/// What `track` did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tracked {
-    /// A new call.
-    Added,
-    /// The id was armed already; its token and URL were replaced.
-    Replaced,
+impl<D> Armed<D> {
+    /// The same call without its browser-held request (a manual end or a retry sends it).
+    pub(crate) fn without_deferred<E>(&self) -> Armed<E> {
+        Armed {
+            id: self.id.clone(),
+            token: self.token.clone(),
+            url: self.url.clone(),
+            deferred: None,
+        }
+    }
 }
 
 /// `track` refused: the id is being ended right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BeingEnded;
+pub(crate) struct BeingEnded;
 
 /// A manual end in flight. It is recorded before the request is issued (`handle` is `None`
 /// until the promise exists), so there is no moment when the id is neither armed nor ending.
 #[derive(Debug)]
-struct Ending<P> {
+struct Ending<D, P> {
     id: CallId,
     handle: Option<P>,
     /// Cleared by `untrack`: the app said the call is over, so a failure must not re-arm it.
     may_rearm: bool,
     /// The call, while the end waits between retry attempts (no request in flight): a page
     /// leave then has to send it, since nothing else will.
-    waiting: Option<Armed>,
+    waiting: Option<Armed<D>>,
 }
 
-/// The registry. `P` is the handle of an in-flight manual end.
+/// The registry. `D` is a browser-held request, `P` the handle of an in-flight manual end.
 #[derive(Debug)]
-pub struct Registry<P> {
-    armed: Vec<Armed>,
-    ending: Vec<Ending<P>>,
+pub(crate) struct Registry<D, P> {
+    armed: Vec<Armed<D>>,
+    ending: Vec<Ending<D, P>>,
 }
 
-impl<P> Default for Registry<P> {
+impl<D, P> Default for Registry<D, P> {
     fn default() -> Self {
         Registry {
             armed: Vec::new(),
@@ -75,40 +78,44 @@ impl<P> Default for Registry<P> {
     }
 }
 
-impl<P> Registry<P> {
+impl<D, P: Clone> Registry<D, P> {
     /// Arm a call, or replace an armed one (its old entry is returned, so that the caller
     /// can cancel what it held).
-    pub fn track(&mut self, call: Armed) -> Result<(Tracked, Option<Armed>), BeingEnded> {
+    pub(crate) fn track(&mut self, call: Armed<D>) -> Result<Option<Armed<D>>, BeingEnded> {
         if self.is_ending(&call.id) {
             return Err(BeingEnded);
         }
         match self.armed.iter_mut().find(|armed| armed.id == call.id) {
-            Some(slot) => Ok((Tracked::Replaced, Some(core::mem::replace(slot, call)))),
+            Some(slot) => Ok(Some(core::mem::replace(slot, call))),
             None => {
                 self.armed.push(call);
-                Ok((Tracked::Added, None))
+                Ok(None)
             }
         }
     }
 
     /// Whether `id` is armed.
-    pub fn is_armed(&self, id: &CallId) -> bool {
+    pub(crate) fn is_armed(&self, id: &CallId) -> bool {
         self.armed.iter().any(|armed| &armed.id == id)
     }
 
     /// Remove and return an armed call (the manual end takes it over).
-    pub fn disarm(&mut self, id: &CallId) -> Option<Armed> {
+    pub(crate) fn disarm(&mut self, id: &CallId) -> Option<Armed<D>> {
         let at = self.armed.iter().position(|armed| &armed.id == id)?;
         Some(self.armed.swap_remove(at))
     }
 
-    /// Remove and return every armed call (the page is being left).
-    pub fn drain_armed(&mut self) -> Vec<Armed> {
+    /// Remove and return every armed call.
+    #[cfg(test)]
+    pub(crate) fn drain_armed(&mut self) -> Vec<Armed<D>> {
         core::mem::take(&mut self.armed)
     }
 
     /// Remove and return the armed calls that match `keep_out`; the others stay armed.
-    pub fn drain_armed_where(&mut self, keep_out: impl Fn(&Armed) -> bool) -> Vec<Armed> {
+    pub(crate) fn drain_armed_where(
+        &mut self,
+        keep_out: impl Fn(&Armed<D>) -> bool,
+    ) -> Vec<Armed<D>> {
         let (out, stay) = core::mem::take(&mut self.armed)
             .into_iter()
             .partition(keep_out);
@@ -117,33 +124,33 @@ impl<P> Registry<P> {
     }
 
     /// The armed ids, in tracking order (as far as removals allow).
-    pub fn armed_ids(&self) -> impl Iterator<Item = &CallId> {
+    pub(crate) fn armed_ids(&self) -> impl Iterator<Item = &CallId> {
         self.armed.iter().map(|armed| &armed.id)
     }
 
     /// The armed calls.
-    pub fn armed_calls(&self) -> impl Iterator<Item = &Armed> {
+    pub(crate) fn armed_calls(&self) -> impl Iterator<Item = &Armed<D>> {
         self.armed.iter()
     }
 
     /// Whether any call is armed.
-    pub fn has_armed(&self) -> bool {
+    pub(crate) fn has_armed(&self) -> bool {
         !self.armed.is_empty()
     }
 
     /// Whether a page leave would have anything to send: an armed call, or a manual end
     /// waiting between attempts (page-leave listeners are needed exactly then).
-    pub fn needs_page_leave(&self) -> bool {
+    pub(crate) fn needs_page_leave(&self) -> bool {
         self.has_armed() || self.ending.iter().any(|ending| ending.waiting.is_some())
     }
 
     /// Whether a manual end of `id` is in flight (or being issued).
-    pub fn is_ending(&self, id: &CallId) -> bool {
+    pub(crate) fn is_ending(&self, id: &CallId) -> bool {
         self.ending.iter().any(|ending| &ending.id == id)
     }
 
     /// The promise of the in-flight manual end of `id`, once it exists.
-    pub fn ending(&self, id: &CallId) -> Option<&P> {
+    pub(crate) fn ending(&self, id: &CallId) -> Option<&P> {
         self.ending
             .iter()
             .find(|ending| &ending.id == id)
@@ -151,7 +158,7 @@ impl<P> Registry<P> {
     }
 
     /// Record that a manual end of `id` is starting. The caller has disarmed it first.
-    pub fn begin_ending(&mut self, id: CallId) {
+    pub(crate) fn begin_ending(&mut self, id: CallId) {
         self.ending.retain(|ending| ending.id != id);
         self.ending.push(Ending {
             id,
@@ -162,29 +169,25 @@ impl<P> Registry<P> {
     }
 
     /// Attach the promise of the manual end of `id`.
-    pub fn set_ending_handle(&mut self, id: &CallId, handle: P) {
+    pub(crate) fn set_ending_handle(&mut self, id: &CallId, handle: P) {
         if let Some(ending) = self.ending.iter_mut().find(|ending| &ending.id == id) {
             ending.handle = Some(handle);
         }
     }
 
     /// The app untracked an id while its manual end is in flight: never retry, re-arm or
-    /// send it on a page leave. Whether such an end was in flight.
-    pub fn forbid_rearm(&mut self, id: &CallId) -> bool {
-        match self.ending.iter_mut().find(|ending| &ending.id == id) {
-            Some(ending) => {
-                ending.may_rearm = false;
-                ending.waiting = None;
-                true
-            }
-            None => false,
-        }
+    /// send it on a page leave. `None` if no end of it was in flight; else the end's handle
+    /// when it was waiting between attempts (it is to be settled now, not when the wait ends).
+    pub(crate) fn forbid_rearm(&mut self, id: &CallId) -> Option<Option<P>> {
+        let ending = self.ending.iter_mut().find(|ending| &ending.id == id)?;
+        ending.may_rearm = false;
+        Some(ending.waiting.take().and(ending.handle.clone()))
     }
 
     /// The manual end of `id` waits before its next attempt; `call` is what a page leave
     /// sends meanwhile. Returns false (and keeps nothing) when it may not go on: the app
     /// untracked it, or it is not being ended.
-    pub fn pause_ending(&mut self, call: Armed) -> bool {
+    pub(crate) fn pause_ending(&mut self, call: Armed<D>) -> bool {
         match self.ending.iter_mut().find(|ending| ending.id == call.id) {
             Some(ending) if ending.may_rearm => {
                 ending.waiting = Some(call);
@@ -196,7 +199,7 @@ impl<P> Registry<P> {
 
     /// The wait is over: whether the next attempt may go ahead (a page leave did not take
     /// the call over, and the app did not untrack it).
-    pub fn resume_ending(&mut self, id: &CallId) -> bool {
+    pub(crate) fn resume_ending(&mut self, id: &CallId) -> bool {
         match self.ending.iter_mut().find(|ending| &ending.id == id) {
             Some(ending) => ending.waiting.take().is_some() && ending.may_rearm,
             None => false,
@@ -204,13 +207,14 @@ impl<P> Registry<P> {
     }
 
     /// A page leave takes over every end waiting between attempts: they are returned to be
-    /// sent now, and their manual ends will neither retry nor re-arm them.
-    pub fn take_waiting(&mut self) -> Vec<Armed> {
+    /// sent now (with the ends' handles, to settle them now), and their manual ends will
+    /// neither retry nor re-arm them.
+    pub(crate) fn take_waiting(&mut self) -> Vec<(Armed<D>, Option<P>)> {
         let mut taken = Vec::new();
         for ending in &mut self.ending {
             if let Some(call) = ending.waiting.take() {
                 ending.may_rearm = false;
-                taken.push(call);
+                taken.push((call, ending.handle.clone()));
             }
         }
         taken
@@ -219,7 +223,7 @@ impl<P> Registry<P> {
     /// The manual end of `id` settled. With `rearm`, the end may not have reached the API,
     /// so the call is armed again for page-leave — unless the app tracked it anew or
     /// untracked it meanwhile. Returns whether it was re-armed.
-    pub fn finish_ending(&mut self, id: &CallId, rearm: Option<Armed>) -> bool {
+    pub(crate) fn finish_ending(&mut self, id: &CallId, rearm: Option<Armed<D>>) -> bool {
         let may_rearm = self
             .ending
             .iter()

@@ -19,10 +19,14 @@ use web_sys::{AbortController, AbortSignal, Response};
 
 use crate::error::{ErrorKind, Failure};
 use crate::global::page_global;
+use crate::policy::{self, Failed};
 use crate::promise::Settled;
 use crate::registry::Armed;
 use crate::response;
 use crate::timer::Timer;
+
+/// A tracked call as the page holds it: with its browser-held request, if any.
+pub(crate) type Call = Armed<Deferred>;
 
 #[wasm_bindgen]
 extern "C" {
@@ -39,7 +43,7 @@ extern "C" {
 }
 
 /// The end request's init: POST, bearer, no body, no cookies, not cached.
-fn request_init(call: &Armed, signal: Option<&AbortSignal>) -> Result<Object, JsValue> {
+fn request_init<D>(call: &Armed<D>, signal: Option<&AbortSignal>) -> Result<Object, JsValue> {
     let headers = Object::new();
     let bearer = call.token.bearer();
     Reflect::set(&headers, &"Authorization".into(), &bearer.into())?;
@@ -56,7 +60,7 @@ fn request_init(call: &Armed, signal: Option<&AbortSignal>) -> Result<Object, Js
 }
 
 /// Issue the end request now. Synchronous: when this returns, the browser has the request.
-pub fn send(call: &Armed, signal: Option<&AbortSignal>) -> Result<Promise, JsValue> {
+fn send<D>(call: &Armed<D>, signal: Option<&AbortSignal>) -> Result<Promise, JsValue> {
     let init = request_init(call, signal)?;
     // Outlives the page: the reason this library exists.
     Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
@@ -68,19 +72,19 @@ pub fn send(call: &Armed, signal: Option<&AbortSignal>) -> Result<Promise, JsVal
 /// An end request held by the browser (`fetchLater`), sent by the browser itself when the
 /// document is destroyed — even when no page event gets to run.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Deferred {
+pub(crate) struct Deferred {
     controller: AbortController,
     result: JsValue,
 }
 
 impl Deferred {
     /// Withdraw the request (a no-op once it has been sent).
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.controller.abort();
     }
 
     /// Whether the browser has sent it already.
-    pub fn activated(&self) -> bool {
+    pub(crate) fn activated(&self) -> bool {
         Reflect::get(&self.result, &"activated".into())
             .map(|value| value.as_bool() == Some(true))
             .unwrap_or(false)
@@ -90,7 +94,7 @@ impl Deferred {
 /// Hand the end request to `fetchLater` when the browser has it (Chromium 135+, secure
 /// contexts). `None` when unsupported or refused (`QuotaExceededError`, `TypeError`): the
 /// page-leave handlers then send it themselves, as without this feature.
-pub fn arm_deferred(call: &Armed) -> Option<Deferred> {
+pub(crate) fn arm_deferred<D>(call: &Armed<D>) -> Option<Deferred> {
     let global = js_sys::global();
     let fetch_later: js_sys::Function = Reflect::get(&global, &"fetchLater".into())
         .ok()?
@@ -111,7 +115,7 @@ page_global! {
 }
 
 /// Keep a promise nobody awaits from surfacing as an unhandled rejection.
-pub fn ignore_rejection(promise: &Promise) {
+pub(crate) fn ignore_rejection(promise: &Promise) {
     IGNORE.with(|ignore| {
         let _ = promise.catch(ignore);
     });
@@ -119,7 +123,7 @@ pub fn ignore_rejection(promise: &Promise) {
 
 /// Send during a page leave. Returns whether the browser accepted the request (a
 /// synchronous throw, e.g. an exhausted keepalive quota, means it did not).
-pub fn send_and_forget(call: &Armed) -> bool {
+pub(crate) fn send_and_forget<D>(call: &Armed<D>) -> bool {
     match send(call, None) {
         Ok(promise) => {
             ignore_rejection(&promise);
@@ -133,7 +137,7 @@ pub fn send_and_forget(call: &Armed) -> bool {
 /// `navigator.sendBeacon`: the body `{"callId", "endToken"}` as `text/plain` JSON (a beacon
 /// cannot carry `Authorization`; the relay adds it). Whether the browser queued it (it
 /// refuses past its beacon quota); the caller falls back to [`send_and_forget`] then.
-pub fn send_beacon_to_relay(relay_url: &str, call: &Armed) -> bool {
+pub(crate) fn send_beacon_to_relay<D>(relay_url: &str, call: &Armed<D>) -> bool {
     let body = Object::new();
     let text = Reflect::set(&body, &"callId".into(), &call.id.as_str().into())
         .and_then(|_| Reflect::set(&body, &"endToken".into(), &call.token.as_str().into()))
@@ -148,7 +152,7 @@ pub fn send_beacon_to_relay(relay_url: &str, call: &Armed) -> bool {
 
 /// The time budget of one manual end, shared by all its attempts: one abort timer of
 /// `timeout_ms` whose signal every attempt carries.
-pub struct Clock {
+pub(crate) struct Clock {
     signal: AbortSignal,
     deadline: f64,
     timeout_ms: u32,
@@ -159,7 +163,7 @@ pub struct Clock {
 
 impl Clock {
     /// Start the budget now.
-    pub fn start(timeout_ms: u32) -> Result<Clock, Failure> {
+    pub(crate) fn start(timeout_ms: u32) -> Result<Clock, Failure> {
         let controller = AbortController::new().map_err(|cause| {
             Failure::new(ErrorKind::Network, "AbortController is not available").with_cause(cause)
         })?;
@@ -183,21 +187,20 @@ impl Clock {
     }
 
     /// Milliseconds left of the budget.
-    pub fn remaining_ms(&self) -> f64 {
+    pub(crate) fn remaining_ms(&self) -> f64 {
         self.deadline - js_sys::Date::now()
     }
 }
 
 /// What one attempt came to.
-pub enum Answer {
-    /// Done: the `EndCallResponse`, or a failure that trying again cannot fix.
-    Final(Result<JsValue, Failure>),
-    /// A failure that may pass (network error, 5xx, 429); `retry_after_ms` is the API's
-    /// `Retry-After`, when it sent one the page can read.
-    Retryable {
-        /// The failure, reported if no attempt is left.
+pub(crate) enum Answer {
+    /// A failure; `failed` classifies it for the retry decision (`policy::after_failure`).
+    Failed {
+        /// The failure, reported if it is the last.
         failure: Failure,
-        /// The wait the API asked for.
+        /// Its class.
+        failed: Failed,
+        /// The API's `Retry-After`, when it sent one the page can read.
         retry_after_ms: Option<f64>,
     },
     /// A 2xx or 422 whose verdict is in the body: wait for `text`, then [`body_answer`].
@@ -209,8 +212,28 @@ pub enum Answer {
     },
 }
 
+impl Answer {
+    fn failed(failure: Failure, retry_after_ms: Option<f64>) -> Answer {
+        Answer::Failed {
+            failed: failed_class(&failure),
+            failure,
+            retry_after_ms,
+        }
+    }
+}
+
+/// A failure's class, for the decisions in `policy`.
+pub(crate) fn failed_class(failure: &Failure) -> Failed {
+    match failure.kind {
+        ErrorKind::Network => Failed::Network,
+        ErrorKind::Timeout => Failed::Timeout,
+        ErrorKind::Http => failure.status.map_or(Failed::Other, Failed::Status),
+        _ => Failed::Other,
+    }
+}
+
 /// Issue one attempt of a manual end now (synchronously), within `clock`'s budget.
-pub fn attempt(call: &Armed, clock: &Clock) -> Result<Promise, Failure> {
+pub(crate) fn attempt<D>(call: &Armed<D>, clock: &Clock) -> Result<Promise, Failure> {
     send(call, Some(&clock.signal)).map_err(|cause| {
         Failure::new(
             ErrorKind::Network,
@@ -221,16 +244,16 @@ pub fn attempt(call: &Armed, clock: &Clock) -> Result<Promise, Failure> {
 }
 
 /// Classify what an attempt's `fetch` settled to.
-pub fn answer(fetch: Settled, clock: &Clock) -> Answer {
+pub(crate) fn answer(fetch: Settled, clock: &Clock) -> Answer {
     let response: Response = match fetch {
         Ok(response) => response.unchecked_into(),
-        Err(cause) => return classify(transport_failure(clock, cause), None),
+        Err(cause) => return Answer::failed(transport_failure(clock, cause), None),
     };
     let status = response.status();
     if (200..300).contains(&status) || status == 422 {
         return match response.text() {
             Ok(text) => Answer::Body { status, text },
-            Err(cause) => Answer::Final(Err(transport_failure(clock, cause))),
+            Err(cause) => Answer::failed(transport_failure(clock, cause), None),
         };
     }
     let failure =
@@ -241,12 +264,12 @@ pub fn answer(fetch: Settled, clock: &Clock) -> Answer {
         .get("retry-after")
         .ok()
         .flatten()
-        .and_then(|value| retry_after_ms(&value, js_sys::Date::now()));
-    classify(failure, retry_after)
+        .and_then(|value| policy::retry_after_ms(&value, js_sys::Date::now(), http_date_ms));
+    Answer::failed(failure, retry_after)
 }
 
 /// The outcome of a 2xx or 422 answer (see [`Answer::Body`]) once its body has been read.
-pub fn body_answer(status: u16, text: Settled, clock: &Clock) -> Result<JsValue, Failure> {
+pub(crate) fn body_answer(status: u16, text: Settled, clock: &Clock) -> Result<JsValue, Failure> {
     let body = text
         .map_err(|cause| transport_failure(clock, cause))?
         .as_string()
@@ -269,19 +292,6 @@ pub fn body_answer(status: u16, text: Settled, clock: &Clock) -> Result<JsValue,
     })
 }
 
-/// Retry what [`is_retryable`] says may not have reached the API, except a timeout: its
-/// budget is spent.
-fn classify(failure: Failure, retry_after_ms: Option<f64>) -> Answer {
-    if failure.kind != ErrorKind::Timeout && is_retryable(&failure) {
-        Answer::Retryable {
-            failure,
-            retry_after_ms,
-        }
-    } else {
-        Answer::Final(Err(failure))
-    }
-}
-
 fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
     if clock.timed_out.get() {
         let mut message = String::from("No answer from the API within ");
@@ -299,62 +309,6 @@ fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
     }
 }
 
-/// First retry's backoff; each further retry doubles it, up to [`BACKOFF_CAP_MS`].
-pub const BACKOFF_BASE_MS: u32 = 250;
-/// The longest backoff between two attempts (without a `Retry-After`).
-pub const BACKOFF_CAP_MS: u32 = 4_000;
-/// A retry is only worth it if at least this much of the budget is left for its answer.
-pub const MIN_ATTEMPT_MS: f64 = 200.0;
-
-/// How long to wait before retry number `retry` (0 for the first), or `None` when the wait
-/// plus a useful attempt does not fit in `remaining_ms`. Without `retry_after_ms`: the
-/// exponential backoff with "equal jitter" (half fixed, half `random` in 0..1), so that many
-/// pages failing at once do not retry in lockstep.
-pub fn retry_delay(
-    retry: u32,
-    retry_after_ms: Option<f64>,
-    remaining_ms: f64,
-    random: f64,
-) -> Option<u32> {
-    let delay = match retry_after_ms.filter(|ms| !ms.is_nan()) {
-        Some(ms) if ms > 0.0 => ms,
-        Some(_) => 0.0,
-        None => {
-            let backoff = f64::from(
-                BACKOFF_BASE_MS
-                    .saturating_mul(1 << retry.min(8))
-                    .min(BACKOFF_CAP_MS),
-            );
-            let random = if random.is_finite() {
-                random.clamp(0.0, 1.0)
-            } else {
-                0.5
-            };
-            backoff * (0.5 + 0.5 * random)
-        }
-    };
-    if delay.is_nan() || delay + MIN_ATTEMPT_MS > remaining_ms {
-        return None;
-    }
-    // Below remaining_ms ≤ 2^31 by the check above, so the cast is exact.
-    Some(crate::options::ceil_u32(delay))
-}
-
-/// A `Retry-After` value in milliseconds from `now_ms`: delay-seconds or an HTTP date
-/// (RFC 9110 §10.2.3). `None` if it is neither.
-pub fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
-    let value = value.trim_ascii();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // By hand: `str::parse::<f64>` costs kilobytes of wasm. Long digit strings grow to
-        // infinity, which no budget fits.
-        let seconds = value
-            .bytes()
-            .fold(0.0, |acc, digit| acc * 10.0 + f64::from(digit - b'0'));
-        return Some(seconds * 1000.0);
-    }
-    http_date_ms(value).map(|at| (at - now_ms).max(0.0))
-}
-
 #[cfg(target_arch = "wasm32")]
 fn http_date_ms(value: &str) -> Option<f64> {
     let at = js_sys::Date::parse(value);
@@ -364,14 +318,4 @@ fn http_date_ms(value: &str) -> Option<f64> {
 #[cfg(not(target_arch = "wasm32"))]
 fn http_date_ms(_value: &str) -> Option<f64> {
     None
-}
-
-/// Whether an outcome leaves the call possibly un-ended on the server, so that it should be
-/// armed again for page-leave sending.
-pub fn is_retryable(failure: &Failure) -> bool {
-    match failure.kind {
-        ErrorKind::Network | ErrorKind::Timeout => true,
-        ErrorKind::Http => matches!(failure.status, Some(429) | Some(500..=599)),
-        _ => false,
-    }
 }

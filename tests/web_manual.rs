@@ -206,8 +206,12 @@ async fn untrack_while_waiting_to_retry_stops_the_retries() {
     let call = mint().await;
     let pending = end_waiting_to_retry(&call, Some("1")).await;
     assert!(untrack_call(call.id.clone().into()).unwrap());
-    fire_next_timer().await; // the wait ends; the end finds the call untracked
-    let error = pending.await.unwrap_err();
+    assert_eq!(
+        held_timers(),
+        0,
+        "the wait (and the time budget) cancelled at once"
+    );
+    let error = pending.await.unwrap_err(); // settled without any timer firing
     assert_eq!(kind_of(&error), "http");
     assert_eq!(get(&error, "status"), JsValue::from(503));
     assert_eq!(received(&call.id).await.length(), 1, "no retry");
@@ -224,8 +228,12 @@ async fn a_page_leave_while_waiting_to_retry_sends_the_end_once() {
     let mark = request_mark();
     dispatch_transition("pagehide", false);
     assert_eq!(requests_since(mark).length(), 1, "pagehide sent it");
-    fire_next_timer().await; // the wait ends; the leave has sent it already
-    let error = pending.await.unwrap_err();
+    assert_eq!(
+        held_timers(),
+        0,
+        "the wait (and the time budget) cancelled at once"
+    );
+    let error = pending.await.unwrap_err(); // settled without any timer firing
     assert_eq!(
         kind_of(&error),
         "http",

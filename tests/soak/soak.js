@@ -72,12 +72,23 @@ async function probeRecorders() {
   return seen;
 }
 
+// init(), and then what it starts one task later (so that a configure() right after it
+// applies): its pagehide and pageshow listeners. Waits for that condition before counting.
+async function initStarted() {
+  await init();
+  for (const deadline = Date.now() + 10_000; spy.counts().pageshow === 0; ) {
+    if (Date.now() > deadline) throw new Error('init() did not add its pagehide/pageshow listeners');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
 window.soak = {
   async setup(api, deferred) {
     const probes = await probeRecorders();
     const selfTest = spySelfTest();
     const beforeInit = spy.counts();
-    await init();
+    await initStarted();
+    const afterInit = spy.counts();
     // timeoutMs: a machine stalled by other work must not fail the soak with 'timeout' (the
     // default is 10 s; the slowest end is reported, so a slowdown stays visible).
     lib.configure({ baseUrl: api, deferred, timeoutMs: 60_000 });
@@ -99,6 +110,7 @@ window.soak = {
       probes,
       selfTest,
       beforeInit,
+      afterInit,
       sameObject: first === second,
       isMemory: first && first.memory instanceof WebAssembly.Memory,
       hasTrackCall: first && typeof first.trackCall === 'function',
@@ -258,8 +270,10 @@ window.soak = {
    * high-water mark): tracking many calls at once must show up in the figure.
    */
   async memoryControl(api, calls) {
-    await init();
-    lib.configure({ baseUrl: api, deferred: false }); // thousands of fetchLater would hit the quota
+    await initStarted();
+    // Thousands of fetchLater would hit the quota; thousands of recovery locks and records
+    // would measure the browser's lock manager and storage, not the package's memory.
+    lib.configure({ baseUrl: api, deferred: false, recover: false });
     wasmExports = await wasmBindgenInit();
     const before = wasmFigures().memoryBytes;
     for (let i = 0; i < calls; i++) lib.trackCall({ callId: `call_control_${i}`, endToken: `et_control_${i}` });

@@ -4,8 +4,9 @@
 //    The browser keeps one registration per (type, callback, capture) — adding the same one
 //    again is a no-op, and removal matches on the same triple — so the spy keeps a Set of
 //    those keys per type and its size is the truthful count. `once` and `signal` (which the
-//    browser removes by itself) are not modelled: the package passes no options, and any
-//    call that does is counted in `withOptions`, so the test can see the model held.
+//    browser removes by itself) are not modelled: the package passes only the capture flag (a
+//    boolean), and any call with an options object is counted in `withOptions`, so the test
+//    can see the model held.
 // 2. unhandledrejection and error events on window.
 // 3. fetchLater calls and refusals (a refusal, e.g. QuotaExceededError, is swallowed by the
 //    package, which then falls back to its own pagehide send; a leak of the browser's deferred
@@ -42,7 +43,7 @@
   proto.addEventListener = function (type, callback, options) {
     if (this === window && WATCHED.includes(type) && callback != null) {
       spy.adds[type] += 1;
-      if (options !== undefined) spy.withOptions += 1;
+      if (options !== undefined && typeof options !== 'boolean') spy.withOptions += 1;
       const key = keyOf(callback, captureOf(options));
       spy.registrations[type].set(key, true); // a Map keyed by identity dedupes like the browser
     }
@@ -51,7 +52,7 @@
   proto.removeEventListener = function (type, callback, options) {
     if (this === window && WATCHED.includes(type) && callback != null) {
       spy.removes[type] += 1;
-      if (options !== undefined) spy.withOptions += 1;
+      if (options !== undefined && typeof options !== 'boolean') spy.withOptions += 1;
       spy.registrations[type].delete(keyOf(callback, captureOf(options)));
     }
     return remove.call(this, type, callback, options);

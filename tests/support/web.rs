@@ -18,7 +18,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use voice_end_call::api::{configure, track_call, tracked_calls, untrack_call};
+use voice_end_call::api::{configure, started, track_call, tracked_calls, untrack_call};
 
 #[wasm_bindgen(inline_js = r#"
 // ---- Installed when this module loads, before the library or any test runs. ----
@@ -674,6 +674,7 @@ pub async fn fresh() {
     set_outbox(&Array::new());
     clear_records();
     set_refuse_beacons(false);
+    started(); // as init() does: the pagehide and pageshow listeners, nothing to replay
     settle().await;
     for kind in ["beforeunload", "unload"] {
         assert_eq!(

@@ -10,8 +10,8 @@
 )]
 
 mod endpoint {
+    use crate::endpoint::*;
     use proptest::prelude::*;
-    use voice_end_call::endpoint::*;
 
     fn id(s: &str) -> CallId {
         CallId::parse(s).unwrap()
@@ -189,7 +189,7 @@ mod endpoint {
 }
 
 mod options {
-    use voice_end_call::options::*;
+    use crate::options::*;
 
     #[test]
     fn timeouts() {
@@ -230,12 +230,12 @@ mod options {
 }
 
 mod registry {
+    use crate::endpoint::{CallId, EndToken};
+    use crate::registry::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
-    use voice_end_call::endpoint::{CallId, EndToken};
-    use voice_end_call::registry::*;
 
-    fn call(id: &str, token: &str) -> Armed {
+    fn call(id: &str, token: &str) -> Armed<()> {
         Armed {
             id: CallId::parse(id).unwrap(),
             token: EndToken::parse(token).unwrap(),
@@ -250,12 +250,9 @@ mod registry {
 
     #[test]
     fn track_replaces_the_token_of_the_same_id() {
-        let mut reg = Registry::<u32>::default();
-        assert_eq!(reg.track(call("a", "t1")), Ok((Tracked::Added, None)));
-        assert_eq!(
-            reg.track(call("a", "t2")),
-            Ok((Tracked::Replaced, Some(call("a", "t1"))))
-        );
+        let mut reg = Registry::<(), u32>::default();
+        assert_eq!(reg.track(call("a", "t1")), Ok(None));
+        assert_eq!(reg.track(call("a", "t2")), Ok(Some(call("a", "t1"))));
         let drained = reg.drain_armed();
         assert_eq!(drained, vec![call("a", "t2")]);
         assert!(!reg.has_armed());
@@ -263,7 +260,7 @@ mod registry {
 
     #[test]
     fn drain_where_leaves_the_rest_armed() {
-        let mut reg = Registry::<u32>::default();
+        let mut reg = Registry::<(), u32>::default();
         for id in ["a", "b", "c"] {
             reg.track(call(id, "t")).unwrap();
         }
@@ -275,7 +272,7 @@ mod registry {
 
     #[test]
     fn an_id_being_ended_cannot_be_armed() {
-        let mut reg = Registry::<u32>::default();
+        let mut reg = Registry::<(), u32>::default();
         reg.track(call("a", "t")).unwrap();
         let armed = reg.disarm(&cid("a")).unwrap();
         reg.begin_ending(armed.id.clone());
@@ -297,7 +294,7 @@ mod registry {
 
     #[test]
     fn rearm_does_not_override_a_newer_tracking() {
-        let mut reg = Registry::<u32>::default();
+        let mut reg = Registry::<(), u32>::default();
         reg.track(call("a", "old")).unwrap();
         let armed = reg.disarm(&cid("a")).unwrap();
         reg.begin_ending(armed.id.clone());
@@ -309,14 +306,17 @@ mod registry {
 
     #[test]
     fn untrack_during_an_end_forbids_rearming() {
-        let mut reg = Registry::<u32>::default();
+        let mut reg = Registry::<(), u32>::default();
         reg.track(call("a", "t")).unwrap();
         let armed = reg.disarm(&cid("a")).unwrap();
         reg.begin_ending(armed.id.clone());
-        assert!(reg.forbid_rearm(&cid("a")));
+        assert!(reg.forbid_rearm(&cid("a")).is_some());
         assert!(!reg.finish_ending(&cid("a"), Some(armed)));
         assert!(!reg.has_armed());
-        assert!(!reg.forbid_rearm(&cid("a")), "nothing in flight any more");
+        assert!(
+            reg.forbid_rearm(&cid("a")).is_none(),
+            "nothing in flight any more"
+        );
     }
 
     #[derive(Clone, Debug)]
@@ -344,11 +344,11 @@ mod registry {
         /// (a retryable failure counts as "not delivered", so it may be sent again).
         #[test]
         fn exactly_once_per_tracking(ops in proptest::collection::vec(op(), 0..60)) {
-            let mut reg = Registry::<u8>::default();
+            let mut reg = Registry::<(), u8>::default();
             let mut latest_token: BTreeMap<String, String> = BTreeMap::new();
             // id -> sends since it was last tracked, not counting retryable failures
             let mut delivered: BTreeMap<String, u32> = BTreeMap::new();
-            let mut in_flight: BTreeMap<String, Armed> = BTreeMap::new();
+            let mut in_flight: BTreeMap<String, Armed<()>> = BTreeMap::new();
             for op in ops {
                 match op {
                     Op::Track(i, t) => {
@@ -408,8 +408,8 @@ mod registry {
 }
 
 mod response {
+    use crate::response::*;
     use proptest::prelude::*;
-    use voice_end_call::response::*;
 
     #[test]
     fn date_times() {
@@ -463,11 +463,14 @@ mod response {
 /// tests/badinput.test.mjs). Here UTF-16 and bytes go in decoded lossily, as a careless
 /// boundary would pass them, to show that nothing downstream panics either way.
 mod fuzz {
+    use crate::endpoint::*;
+    use crate::options::*;
+    use crate::policy;
+    use crate::response::{http_status_message, is_date_time};
     use proptest::prelude::*;
-    use voice_end_call::endpoint::*;
-    use voice_end_call::options::*;
-    use voice_end_call::response::{http_status_message, is_date_time};
-    use voice_end_call::transport::retry_after_ms;
+    fn retry_after_ms(value: &str, now: f64) -> Option<f64> {
+        policy::retry_after_ms(value, now, |_| None)
+    }
 
     /// 2048 cases per property unless `PROPTEST_CASES` says otherwise.
     fn config() -> ProptestConfig {

@@ -4,15 +4,17 @@
 
 use proptest::prelude::*;
 
-use voice_end_call::endpoint::{base_of_end_url, BaseUrl, CallId, EndToken};
-use voice_end_call::options::ceil_u32;
-use voice_end_call::outbox::is_fresh;
-use voice_end_call::registry::{Armed, Registry};
-use voice_end_call::transport::{
-    retry_after_ms, retry_delay, BACKOFF_BASE_MS, BACKOFF_CAP_MS, MIN_ATTEMPT_MS,
-};
+use crate::endpoint::{base_of_end_url, BaseUrl, CallId, EndToken};
+use crate::options::ceil_u32;
+use crate::outbox::is_fresh;
+use crate::policy::{retry_delay, BACKOFF_BASE_MS, BACKOFF_CAP_MS, MIN_ATTEMPT_MS};
+use crate::registry::{Armed, Registry};
 
-fn call(id: &str) -> Armed {
+fn retry_after_ms(value: &str, now: f64) -> Option<f64> {
+    crate::policy::retry_after_ms(value, now, |_| None)
+}
+
+fn call(id: &str) -> Armed<()> {
     let id = CallId::parse(id).unwrap();
     Armed {
         url: BaseUrl::parse("https://api.example").unwrap().end_url(&id),
@@ -100,7 +102,7 @@ fn the_base_url_is_recovered_from_an_end_url() {
 
 #[test]
 fn a_waiting_end_is_taken_over_by_a_page_leave_and_never_resumes() {
-    let mut registry: Registry<u8> = Registry::default();
+    let mut registry: Registry<(), u8> = Registry::default();
     let a = call("a");
     registry.track(a.clone()).unwrap();
     let armed = registry.disarm(&a.id).unwrap();
@@ -111,7 +113,7 @@ fn a_waiting_end_is_taken_over_by_a_page_leave_and_never_resumes() {
         registry.needs_page_leave(),
         "between attempts a leave must find it"
     );
-    assert_eq!(registry.take_waiting(), vec![armed.clone()]);
+    assert_eq!(registry.take_waiting(), vec![(armed.clone(), None)]);
     assert!(registry.take_waiting().is_empty(), "taken once");
     assert!(
         !registry.resume_ending(&a.id),
@@ -126,11 +128,11 @@ fn a_waiting_end_is_taken_over_by_a_page_leave_and_never_resumes() {
 
 #[test]
 fn untrack_while_waiting_stops_the_retries_and_the_leave_sends_nothing() {
-    let mut registry: Registry<u8> = Registry::default();
+    let mut registry: Registry<(), u8> = Registry::default();
     let a = call("a");
     registry.begin_ending(a.id.clone());
     assert!(registry.pause_ending(a.clone()));
-    assert!(registry.forbid_rearm(&a.id));
+    assert!(registry.forbid_rearm(&a.id).is_some());
     assert!(registry.take_waiting().is_empty());
     assert!(!registry.resume_ending(&a.id));
     assert!(
@@ -141,7 +143,7 @@ fn untrack_while_waiting_stops_the_retries_and_the_leave_sends_nothing() {
 
 #[test]
 fn a_wait_that_nobody_interrupts_resumes() {
-    let mut registry: Registry<u8> = Registry::default();
+    let mut registry: Registry<(), u8> = Registry::default();
     let a = call("a");
     assert!(!registry.pause_ending(a.clone()), "not being ended");
     registry.begin_ending(a.id.clone());

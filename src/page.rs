@@ -1,0 +1,410 @@
+//! The call state of this page — configuration, the registry — and what follows from it: the
+//! page-leave listeners and the orphan-recovery guards, brought in step by
+//! [`State::sync_derived`] after every [`update`], in this one place. Also the page-leave
+//! shell: what `pagehide`/`beforeunload` do, as `policy` decides.
+//!
+//! All state is in one page-global `RefCell`. Every access uses `try_borrow_mut`; the only JS
+//! called while it is borrowed is `add/removeEventListener`, `AbortController.abort`, Web
+//! Lock requests and `localStorage` writes, with errors caught, and a re-entrant call (an
+//! instrumented `fetch`, an `abort` listener) gets a typed error instead of a panic. `fetch`,
+//! `fetchLater`, `sendBeacon`, console and app listeners run outside the borrow.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+use crate::endpoint::{BaseUrl, CallId, EndToken};
+use crate::error::Failure;
+use crate::events;
+use crate::global::page_global;
+use crate::lifecycle::{self, EventListener};
+use crate::options::Config;
+use crate::orphans::Guard;
+use crate::outbox;
+use crate::policy::{self, Held, Leave, LeaveAction};
+use crate::registry::{BeingEnded, Registry};
+use crate::transport::{self, Call, Deferred};
+
+/// Settles a manual end that waits between attempts at once (the wait is cancelled): a page
+/// leave sent the call instead, or the app untracked it.
+pub(crate) trait Interrupt {
+    /// Stop waiting and settle the end's promise now.
+    fn interrupt(&self);
+}
+
+/// The handle of an in-flight manual end, kept in the registry.
+#[derive(Clone)]
+pub(crate) struct EndHandle {
+    /// The `endCall` promise, shared with a second `endCall` of the same id.
+    pub promise: Promise,
+    /// The end itself, to settle it early.
+    pub end: Rc<dyn Interrupt>,
+}
+
+impl core::fmt::Debug for EndHandle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("EndHandle")
+    }
+}
+
+/// The page's call state.
+#[derive(Default)]
+pub(crate) struct State {
+    /// The configuration in force.
+    pub config: Config,
+    /// Armed calls and ends in flight.
+    pub registry: Registry<Deferred, EndHandle>,
+    /// Added once and kept (see `lifecycle`).
+    pagehide: Option<EventListener>,
+    /// Exists while a page leave would have something to send and the option is on.
+    beforeunload: Option<EventListener>,
+    /// One per armed call that no `fetchLater` holds, while `recover` is on.
+    guards: Vec<Guard>,
+    /// Whether the API-key warning was given.
+    pub warned_api_key: bool,
+    /// Counts `pagehide`s. A `beforeunload` check scheduled before one of them is stale: the
+    /// page was left (or cached and restored) since, and its calls are not that leave's.
+    leaves: u32,
+}
+
+page_global! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn borrow<R>(f: impl FnOnce(&mut State) -> Result<R, Failure>) -> Result<R, Failure> {
+    STATE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut state) => f(&mut state),
+        Err(_) => Err(Failure::config(
+            "voice-end-call was called re-entrantly from inside its own request; call it again later",
+        )),
+    })
+}
+
+/// Read the state.
+pub(crate) fn read<R>(f: impl FnOnce(&State) -> Result<R, Failure>) -> Result<R, Failure> {
+    borrow(|state| f(state))
+}
+
+/// Change the state; what follows from it is brought in step afterwards (listeners, guards).
+/// A listener that cannot be added leaves it out (see [`State::sync_derived`]); callers that
+/// must fail then check inside `f` with `sync_derived` themselves.
+pub(crate) fn update<R>(f: impl FnOnce(&mut State) -> Result<R, Failure>) -> Result<R, Failure> {
+    borrow(|state| {
+        let result = f(state);
+        let _ = state.sync_derived();
+        result
+    })
+}
+
+impl State {
+    /// Bring what follows from the registry and the configuration in step with them: the
+    /// `beforeunload` listener exists while a page leave would have something to send (armed
+    /// calls, or manual ends waiting to retry) and the option is on; `pagehide` once anything
+    /// was tracked (if `init()` did not add it); every armed call that no `fetchLater` holds
+    /// has a recovery guard, and no other call has one.
+    pub(crate) fn sync_derived(&mut self) -> Result<(), Failure> {
+        let recover = self.config.recover;
+        let registry = &self.registry;
+        let wanted = |call: &Call| recover && call.deferred.is_none();
+        self.guards.retain(|guard| {
+            registry
+                .armed_calls()
+                .any(|call| call.id.as_str() == guard.id() && wanted(call))
+        });
+        for call in registry.armed_calls().filter(|call| wanted(call)) {
+            match self
+                .guards
+                .iter_mut()
+                .find(|guard| guard.id() == call.id.as_str())
+            {
+                Some(guard) => guard.follow(call),
+                None => self.guards.extend(Guard::new(call)),
+            }
+        }
+        if !self.registry.needs_page_leave() {
+            self.beforeunload = None;
+            return Ok(());
+        }
+        self.add_page_hide()?;
+        match (self.config.before_unload, self.beforeunload.is_some()) {
+            (true, false) => {
+                self.beforeunload =
+                    Some(lifecycle::before_unload(&window()?, BEFORE_UNLOAD).map_err(not_added)?)
+            }
+            (false, true) => self.beforeunload = None,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn add_page_hide(&mut self) -> Result<(), Failure> {
+        if self.pagehide.is_none() {
+            self.pagehide = Some(lifecycle::page_hide(&window()?, on_leave).map_err(not_added)?);
+        }
+        Ok(())
+    }
+}
+
+const BEFORE_UNLOAD: lifecycle::BeforeUnload = lifecycle::BeforeUnload {
+    generation: leave_generation,
+    uncancelled: on_before_unload,
+};
+
+fn window() -> Result<web_sys::EventTarget, Failure> {
+    web_sys::window().map(Into::into).ok_or_else(no_window)
+}
+
+fn not_added(cause: JsValue) -> Failure {
+    Failure::config("could not add page-leave listeners to window").with_cause(cause)
+}
+
+fn no_window() -> Failure {
+    Failure::config(
+        "trackCall needs a browser page (window and its pagehide event); on the server, or in a worker, only endCall with an endToken is available",
+    )
+}
+
+/// Add the `pagehide` listener now, before the app adds its own (see `lifecycle`). Where
+/// there is no window (Node, workers) there is nothing to listen to.
+pub(crate) fn add_page_hide() {
+    if web_sys::window().is_some() {
+        let _ = update(|state| state.add_page_hide());
+    }
+}
+
+/// Replace the configuration (already validated as a whole); if its listeners cannot be
+/// added, the previous one stays.
+pub(crate) fn configure(config: Config) -> Result<(), Failure> {
+    update(|state| {
+        let previous = core::mem::replace(&mut state.config, config);
+        if let Err(failure) = state.sync_derived() {
+            state.config = previous;
+            return Err(failure);
+        }
+        Ok(())
+    })
+}
+
+/// The configuration in force.
+pub(crate) fn config() -> Result<Config, Failure> {
+    read(|state| Ok(state.config.clone()))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // `catch`: a host page may make console methods throw; that must not unwind through wasm.
+    #[wasm_bindgen(catch, js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str) -> Result<(), JsValue>;
+}
+
+/// Arm a call for page-leave sending; `base_url` overrides the configured one.
+pub(crate) fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(), Failure> {
+    window()?;
+    let (mut call, use_deferred, warn) = update(|state| {
+        if state.registry.is_ending(&id) {
+            return Err(being_ended());
+        }
+        let warn = token.looks_like_api_key() && !state.warned_api_key;
+        state.warned_api_key |= warn;
+        let url = base_url
+            .as_ref()
+            .unwrap_or(&state.config.base_url)
+            .end_url(&id);
+        let call = Call {
+            id: id.clone(),
+            token,
+            url,
+            deferred: None,
+        };
+        Ok((call, state.config.deferred, warn))
+    })?;
+    if warn {
+        let _ = console_warn(
+            "voice-end-call: the endToken looks like an account API key (vk_…). Never ship an API key to browsers: pass the call-scoped end_token from connection-details instead.",
+        );
+    }
+    // Outside the borrow: fetchLater is a JS call like fetch.
+    if use_deferred {
+        call.deferred = transport::arm_deferred(&call);
+    }
+    let deferred = call.deferred.clone();
+    let replaced = update(|state| {
+        let replaced = state
+            .registry
+            .track(call)
+            .map_err(|BeingEnded| being_ended())?;
+        if let Err(failure) = state.sync_derived() {
+            // Undo: the previous tracking (if any) stays as it was.
+            let _ = state.registry.disarm(&id);
+            if let Some(previous) = replaced {
+                let _ = state.registry.track(previous);
+            }
+            return Err(failure);
+        }
+        Ok(replaced)
+    });
+    match replaced {
+        Ok(replaced) => {
+            cancel_deferred(replaced.as_ref().and_then(|call| call.deferred.as_ref()));
+            Ok(())
+        }
+        Err(failure) => {
+            cancel_deferred(deferred.as_ref());
+            Err(failure)
+        }
+    }
+}
+
+pub(crate) fn being_ended() -> Failure {
+    Failure::config(
+        "this call is being ended right now (endCall is in flight); wait for its promise before tracking it again",
+    )
+}
+
+/// Withdraw a browser-held request.
+pub(crate) fn cancel_deferred(deferred: Option<&Deferred>) {
+    if let Some(deferred) = deferred {
+        deferred.cancel();
+    }
+}
+
+/// Forget a call without sending (its deferred request is withdrawn; an end of it waiting to
+/// retry is settled now and never retried). Whether it was tracked.
+pub(crate) fn untrack(id: &CallId) -> Result<bool, Failure> {
+    let (was_armed, ending) = update(|state| {
+        let armed = state.registry.disarm(id);
+        cancel_deferred(armed.as_ref().and_then(|call| call.deferred.as_ref()));
+        // An end in flight for it must not re-arm it if it fails: the app says it is over.
+        Ok((armed.is_some(), state.registry.forbid_rearm(id)))
+    })?;
+    if let Some(Some(waiting)) = &ending {
+        waiting.end.interrupt();
+    }
+    Ok(was_armed || ending.is_some())
+}
+
+/// The tracked ids.
+pub(crate) fn tracked_ids() -> Result<Vec<String>, Failure> {
+    read(|state| {
+        Ok(state
+            .registry
+            .armed_ids()
+            .map(|id| id.as_str().into())
+            .collect())
+    })
+}
+
+/// Whether `id` is armed or being ended here.
+pub(crate) fn is_tracked_here(id: &CallId) -> bool {
+    read(|state| Ok(state.registry.is_armed(id) || state.registry.is_ending(id))).unwrap_or(true)
+}
+
+fn leave_generation() -> u32 {
+    read(|state| Ok(state.leaves)).unwrap_or(0)
+}
+
+/// `beforeunload`'s deferred send: only if no `pagehide` happened since it was scheduled.
+fn on_before_unload(generation: u32) {
+    if leave_generation() == generation {
+        on_leave(Leave::BeforeUnload);
+    }
+}
+
+/// The page is being left: end every call the leave takes once, synchronously, as
+/// `policy::leave_action` says, and forget it. Manual ends waiting between retry attempts are
+/// taken over (sent now, their promises settled now). Offline, or when nothing can be sent,
+/// the ends go to the outbox instead. Never throws; a call that can be neither sent nor stored
+/// is lost to this page (the server's timeout is the backstop).
+fn on_leave(leave: Leave) {
+    let offline = is_offline();
+    if !policy::leave_acts(leave, offline) {
+        return;
+    }
+    let Ok((calls, waiting, use_outbox, relay)) = update(|state| {
+        if leave != Leave::BeforeUnload {
+            state.leaves = state.leaves.wrapping_add(1);
+        }
+        let mut calls = state
+            .registry
+            .drain_armed_where(|call| policy::leave_takes(leave, call.deferred.is_some()));
+        let mut waiting = Vec::new();
+        for (call, handle) in state.registry.take_waiting() {
+            calls.push(call);
+            waiting.extend(handle);
+        }
+        Ok((
+            calls,
+            waiting,
+            state.config.outbox,
+            state.config.relay_url.clone(),
+        ))
+    }) else {
+        return;
+    };
+    let mut sent = Vec::with_capacity(calls.len());
+    let mut unsent = Vec::new();
+    for call in calls {
+        let held = match &call.deferred {
+            None => Held::No,
+            Some(deferred) if deferred.activated() => Held::Sent,
+            Some(_) => Held::Armed,
+        };
+        let action = policy::leave_action(leave, held, offline);
+        if policy::withdraws_held(action) {
+            cancel_deferred(call.deferred.as_ref());
+        }
+        let delivered = match action {
+            LeaveAction::LeaveToBrowser | LeaveAction::AlreadySent => true,
+            LeaveAction::Send => send_on_leave(&call, relay.as_ref()),
+            LeaveAction::Store => false,
+        };
+        if delivered {
+            sent.push(call);
+        } else {
+            unsent.push(call);
+        }
+    }
+    let stored = unsent.is_empty() || (use_outbox && outbox::save(&unsent));
+    if !stored && offline {
+        // Not stored (outbox off, storage unavailable or full): try anyway, nothing to lose.
+        for call in &unsent {
+            transport::send_and_forget(call);
+        }
+    }
+    for handle in &waiting {
+        handle.end.interrupt();
+    }
+    match leave {
+        // The page may stay after all (a download link, a 204): tell the app now.
+        Leave::BeforeUnload => {
+            for call in &sent {
+                events::emit(call.id.as_str(), "beforeunload", &JsValue::UNDEFINED);
+            }
+        }
+        // Reported if the page comes back from the cache (stored ends are sent then).
+        Leave::BackForwardCache => {
+            events::ended_while_cached(sent.iter().map(|call| call.id.as_str()))
+        }
+        // The document is being destroyed: nobody is left to tell.
+        Leave::Unload => {}
+    }
+}
+
+/// To the relay when there is one (a beacon survives a Firefox quit, a fetch does not); a
+/// beacon the browser refuses falls back to the fetch. Whether the browser took it.
+fn send_on_leave(call: &Call, relay: Option<&BaseUrl>) -> bool {
+    relay.is_some_and(|relay| transport::send_beacon_to_relay(relay.as_stored(), call))
+        || transport::send_and_forget(call)
+}
+
+/// `navigator.onLine === false`: the browser knows it has no network (`true` proves nothing).
+fn is_offline() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()))
+        .map(|online| online.as_bool() == Some(false))
+        .unwrap_or(false)
+}
