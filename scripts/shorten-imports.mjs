@@ -12,6 +12,7 @@
 // name not exactly once, or a renamed export nowhere as `wasm.<export>`.
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { name, readName, readU32, u32 } from './lib/wasm.mjs';
 
 const [wasmPath, gluePath] = process.argv.slice(2);
 if (!wasmPath || !gluePath) {
@@ -21,37 +22,6 @@ if (!wasmPath || !gluePath) {
 // The module name the glue provides its imports under (web target: "./<name>_bg.js").
 const glueModule = `./${basename(gluePath, '.js')}_bg.js`;
 
-const readU32 = (buf, at) => {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = buf[at.pos++];
-    if (byte === undefined) throw new Error('truncated LEB128');
-    value += (byte & 0x7f) * 2 ** shift;
-    if (!(byte & 0x80)) return value;
-    shift += 7;
-  }
-};
-const u32 = (value) => {
-  const out = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value) byte |= 0x80;
-    out.push(byte);
-  } while (value);
-  return Buffer.from(out);
-};
-const readName = (buf, at) => {
-  const length = readU32(buf, at);
-  const name = buf.subarray(at.pos, at.pos + length).toString('utf8');
-  at.pos += length;
-  return name;
-};
-const name = (text) => {
-  const bytes = Buffer.from(text, 'utf8');
-  return Buffer.concat([u32(bytes.length), bytes]);
-};
 // Skips an import's description (kind byte + type), per the core spec's binary format.
 const skipImportDesc = (buf, at) => {
   const kind = buf[at.pos++];
