@@ -24,9 +24,13 @@ node scripts/strip-custom-sections.mjs target/voice_end_call.wasm target_feature
 # that no browser reads (0.35 KB less, brotli, together). With no target_features section to go
 # by, wasm-opt is told the features the module uses: rustc's defaults for wasm32 less the two
 # turned off above (a use of anything else fails validation here, not in a browser).
+# --low-memory-unused: addresses below 1024 are never used (rustc puts the 1 MiB stack first,
+# growing down towards 0, then the data; the allocator takes pages above both), so wasm-opt may
+# fold constant address parts into load/store offsets.
 node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features \
   --mvp-features --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals \
+  --low-memory-unused \
   dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
 node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
 # The same bytes as base64 in a module of their own, for init() when the file cannot be loaded
