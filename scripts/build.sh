@@ -17,8 +17,11 @@ RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=-reference-types,-multivalue" \
 rm -rf dist target/voice_end_call.wasm
 cp target/wasm32-unknown-unknown/release/voice_end_call.wasm target/voice_end_call.wasm
 node scripts/strip-custom-sections.mjs target/voice_end_call.wasm target_features
+# --encode-into always: no TextEncoder.encodeInto fallback (Safari 14.1+; the entry's own
+# `Object.hasOwn` use in trackCall already needs 15.4). --omit-default-module-path: no default
+# wasm URL in the glue; js/index.js always passes what to load, and has its own URL for bundlers.
 .tools/bin/wasm-bindgen --target web --no-typescript --out-dir dist --out-name voice_end_call \
-  target/voice_end_call.wasm
+  --encode-into always --omit-default-module-path target/voice_end_call.wasm
 # binaryen from npm: Debian's wasm-opt 108 emits modules that fail to instantiate.
 # --converge repeats -Oz until it stops shrinking; the two custom sections are tool metadata
 # that no browser reads (0.35 KB less, brotli, together). With no target_features section to go
@@ -33,6 +36,7 @@ node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-featu
   --low-memory-unused \
   dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
 node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
+node scripts/trim-glue.mjs dist/voice_end_call.js
 # The same bytes as base64 in a module of their own, for init() when the file cannot be loaded
 # (a bundler that does not emit it, Vite 7's dev server; see loadDefault in js/index.js). Made
 # from the final wasm, so the two are always the same module; a dynamic import, so bundlers
