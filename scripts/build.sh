@@ -30,10 +30,14 @@ node scripts/strip-custom-sections.mjs target/voice_end_call.wasm target_feature
 # --low-memory-unused: addresses below 1024 are never used (rustc puts the 1 MiB stack first,
 # growing down towards 0, then the data; the allocator takes pages above both), so wasm-opt may
 # fold constant address parts into load/store offsets.
+# --one-caller-inline-max-function-size=30: -Oz inlines every function that has one caller
+# whatever its size; keeping the larger ones as functions makes the module 1% larger raw but
+# 2.7% smaller brotli (0.7 KB): the repeated shapes compress better than one merged body.
+# 15 to 40 all give most of it (measured: 10 -0.54 KB, 20 -0.68, 30 -0.70, 40 -0.60, 80 -0.32).
 node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features \
   --mvp-features --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals \
-  --low-memory-unused \
+  --low-memory-unused --one-caller-inline-max-function-size=30 \
   dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
 node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
 node scripts/trim-glue.mjs dist/voice_end_call.js
