@@ -1,7 +1,9 @@
 // `npm run bench`: sizes of the shipped files and timings/delivery in headless Chromium.
 //
 //   1. sizes: every shipped wasm/JS file as built (raw, gzip -9, brotli q11), wasm + glue
-//      (brotli) against the 16 KB budget, and everything a page loads.
+//      (brotli) against the 16 KB budget, and everything a page loads; then the ledger: what
+//      each Rust module, the wasm-bindgen runtime, the bindings, core/alloc, the allocator,
+//      the data, the imports and each JS file cost of that total (scripts/lib/ledger.mjs).
 //   2. browser timings (scripts/bench-page/, cross-origin isolated for a ~5 µs timer):
 //      init(), the pagehide handler (keepalive and deferred/fetchLater), and a manual
 //      endCall round trip against a plain keepalive fetch, interleaved.
@@ -12,11 +14,12 @@
 // shared and noisy. Prints the report to stdout (progress to stderr) and writes
 // bench-results/bench.json and bench-results/bench.md.
 //
-// Usage: node scripts/bench.mjs [--quick] [--n-init N] [--rounds M] [--k K] [--n-ctx N]
-//                               [--concurrency C]
-// (expects a built dist/; scripts/bench.sh builds first).
+// Usage: node scripts/bench.mjs [--quick] [--sizes-only] [--n-init N] [--rounds M] [--k K]
+//                               [--n-ctx N] [--concurrency C]
+// --sizes-only: section 1 alone (a few seconds, no browser).
+// (expects a built dist/ and target/voice_end_call_bg.named.wasm; scripts/bench.sh builds first).
 import { readFile, readdir, writeFile, mkdir, mkdtemp, cp, rm } from 'node:fs/promises';
-import { gzipSync, brotliCompressSync, constants as zlibConstants } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -27,22 +30,27 @@ import { startStandin } from '../tests/support/standin.mjs';
 import { startStaticServer } from '../tests/support/static-server.mjs';
 import { launchChromium, CHROMIUM_PATH } from '../tests/support/chromium.mjs';
 import { pool } from './lib/pool.mjs';
+import { brotliSize, ledger } from './lib/ledger.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST_SOURCE = path.join(ROOT, 'dist');
+// The shipped wasm with its function names (scripts/wasm-pipeline.sh), for the ledger.
+const NAMED_WASM_SOURCE = path.join(ROOT, 'target', 'voice_end_call_bg.named.wasm');
 // A private copy of dist/ taken at start, so every section measures the same build even if
 // dist/ is rebuilt while the bench runs (build.sh replaces it wholesale).
 let DIST = DIST_SOURCE;
 const OUT_DIR = path.join(ROOT, 'bench-results');
 const BUDGET_BYTES = 16 * 1024;
 const GOAL_BYTES = 12 * 1024;
+// The size issue's target for everything a page loads (wasm + all JS, each file brotli'd).
+const EVERYTHING_TARGET_BYTES = 22 * 1024;
 const SETTLE_MS = 1500; // after a context close, before counting end records
 const PREFLIGHT_DELAYS = [0, 500];
 
 // ---- options -------------------------------------------------------------------------
 
 const USAGE =
-  'usage: node scripts/bench.mjs [--quick] [--n-init N] [--rounds M] [--k K] [--n-ctx N] [--concurrency C]';
+  'usage: node scripts/bench.mjs [--quick] [--sizes-only] [--n-init N] [--rounds M] [--k K] [--n-ctx N] [--concurrency C]';
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -51,6 +59,7 @@ function parseOptions(argv) {
     allowPositionals: false,
     options: {
       quick: { type: 'boolean', default: false },
+      'sizes-only': { type: 'boolean', default: false },
       'n-init': { type: 'string' },
       rounds: { type: 'string' },
       k: { type: 'string' },
@@ -75,6 +84,7 @@ function parseOptions(argv) {
   };
   return {
     quick: values.quick,
+    sizesOnly: values['sizes-only'],
     nInit: int('n-init', defaults.nInit),
     rounds: int('rounds', defaults.rounds),
     k: int('k', defaults.k),
@@ -151,16 +161,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 // ---- 1. sizes ------------------------------------------------------------------------
 
 function compressed(buffer) {
-  return {
-    raw: buffer.length,
-    gzip: gzipSync(buffer, { level: 9 }).length,
-    brotli: brotliCompressSync(buffer, {
-      params: {
-        [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
-        [zlibConstants.BROTLI_PARAM_SIZE_HINT]: buffer.length,
-      },
-    }).length,
-  };
+  return { raw: buffer.length, gzip: gzipSync(buffer, { level: 9 }).length, brotli: brotliSize(buffer) };
 }
 
 async function measureSizes() {
@@ -170,8 +171,11 @@ async function measureSizes() {
   const snippets = (await readdir(path.join(DIST, 'snippets'), { recursive: true }))
     .filter((name) => name.endsWith('.js'))
     .map((name) => path.join('snippets', name));
+  const js = {};
   for (const name of ['voice_end_call_bg.wasm', 'voice_end_call.js', 'index.js', 'errors.js', ...snippets]) {
-    files[`dist/${name}`] = compressed(await readFile(path.join(DIST, name)));
+    const bytes = await readFile(path.join(DIST, name));
+    files[`dist/${name}`] = compressed(bytes);
+    if (name.endsWith('.js')) js[name.replace(/^snippets\/[^/]+\/js\//, 'snippet ')] = bytes;
   }
   const everything = Object.values(files).reduce((sum, f) => sum + f.brotli, 0);
   const wasm = await readFile(path.join(DIST, 'voice_end_call_bg.wasm'));
@@ -179,11 +183,20 @@ async function measureSizes() {
   const wasmBrotli = files['dist/voice_end_call_bg.wasm'].brotli;
   // The build minifies the glue already (scripts/build.sh).
   const total = wasmBrotli + files['dist/voice_end_call.js'].brotli;
+  let parts;
+  try {
+    const named = await readFile(path.join(DIST, '..', 'voice_end_call_bg.named.wasm'));
+    parts = ledger({ wasm, named, crate: 'voice_end_call', js });
+    if (parts.total !== everything) throw new Error(`the ledger sums to ${parts.total} B, not ${everything} B`);
+  } catch (error) {
+    parts = { error: String(error?.message ?? error) };
+  }
   return {
     wasmSha256,
     files,
     // Each file compressed on its own, as a server sends them.
     everythingBrotli: everything,
+    ledger: parts,
     total: {
       label: 'wasm + glue, brotli',
       bytes: total,
@@ -405,6 +418,32 @@ function sizeRows(sizes) {
   return Object.entries(sizes.files).map(([name, s]) => [name, s.raw, s.gzip, s.brotli]);
 }
 
+const LEDGER_HEADERS = ['part', 'raw B', 'functions', 'brotli B', 'share', 'leave-one-out B'];
+
+function ledgerRows(l) {
+  return l.rows.map((r) => [
+    r.part,
+    r.raw,
+    r.functions ?? '-',
+    r.brotli,
+    `${((100 * r.brotli) / l.total).toFixed(1)}%`,
+    r.leaveOneOut ?? '(exact)',
+  ]);
+}
+
+function ledgerNotes(l) {
+  return [
+    `Sums to ${l.total} B (everything a page loads). wasm rows: the module's ${l.wasmBrotli} B split by each group's bytes compressed alone;`,
+    `leave-one-out: by how much smaller the module compresses without the group (the same total split that way). The two`,
+    `estimates differ by ${l.movedBetweenEstimates} B in all (${((100 * l.movedBetweenEstimates) / l.wasmBrotli).toFixed(1)}% of the wasm): read wasm rows to about that. JS rows are exact. Method: docs/size.md.`,
+  ];
+}
+
+function everythingVerdict(bytes) {
+  const over = bytes - EVERYTHING_TARGET_BYTES;
+  return over > 0 ? `OVER by ${over} B` : `within (${-over} B spare)`;
+}
+
 function totalLine(total) {
   const verdict = (limit, over) => (over > 0 ? `OVER by ${over} B` : `within (${limit - total.bytes} B spare)`);
   return [
@@ -435,14 +474,16 @@ function setupErrorLines(cells) {
 
 const DELIVERY_HEADERS = ['baseUrl', 'preflight delay', 'deferred', 'delivered', 'lost', 'duplicates', 'preflights', 'notes'];
 
+const runKind = (r) => (r.params.sizesOnly ? 'sizes-only' : r.meta.quick ? 'quick' : 'full');
+
 function renderText(r) {
   const out = [];
   const h = (title) => out.push('', title, '='.repeat(title.length));
-  out.push(`voice-end-call bench  ${r.meta.date}  (${r.meta.quick ? 'quick' : 'full'} run)`);
+  out.push(`voice-end-call bench  ${r.meta.date}  (${runKind(r)} run)`);
   out.push(
     `commit ${r.meta.commit}  node ${r.meta.node}  ${r.meta.chromium}  ${r.meta.cpus} cpus  load ${r.meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`,
   );
-  out.push(`N init=${r.params.nInit}  rounds=${r.params.rounds}  K=${r.params.k}  N_ctx=${r.params.nCtx}  concurrency=${r.params.concurrency}`);
+  if (!r.params.sizesOnly) out.push(`N init=${r.params.nInit}  rounds=${r.params.rounds}  K=${r.params.k}  N_ctx=${r.params.nCtx}  concurrency=${r.params.concurrency}`);
   out.push('Medians and ratios on a shared, noisy machine: compare runs, do not read single figures as truths.');
 
   h('1. Sizes (bytes)');
@@ -452,6 +493,15 @@ function renderText(r) {
     out.push(table(['file', 'raw', 'gzip -9', 'brotli q11'], sizeRows(r.sizes), ['l']));
     out.push('', ...totalLine(r.sizes.total));
     out.push(`everything a page loads (wasm + all JS), brotli: ${r.sizes.everythingBrotli} B (${kb(r.sizes.everythingBrotli)})`);
+    out.push(`  target ${EVERYTHING_TARGET_BYTES} B (22 KB): ${everythingVerdict(r.sizes.everythingBrotli)}`);
+    const l = r.sizes.ledger;
+    out.push('', 'Ledger: what each part costs of everything a page loads (brotli q11)');
+    if (l.error) out.push(`unavailable: ${l.error}`);
+    else out.push(table(LEDGER_HEADERS, ledgerRows(l), ['l']), ...ledgerNotes(l));
+  }
+  if (r.params.sizesOnly) {
+    out.push('', `--sizes-only: no browser sections; total time ${fmt(r.meta.seconds, 1)} s`);
+    return out.join('\n');
   }
 
   h('2. Browser timings (headless Chromium)');
@@ -510,8 +560,8 @@ function renderText(r) {
 function renderMarkdown(r) {
   const out = [];
   out.push(`# voice-end-call bench`, '');
-  out.push(`${r.meta.date}, ${r.meta.quick ? 'quick' : 'full'} run, commit \`${r.meta.commit}\`, node ${r.meta.node}, ${r.meta.chromium}, ${r.meta.cpus} CPUs, load ${r.meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}.`);
-  out.push(`Parameters: N init ${r.params.nInit}, rounds ${r.params.rounds}, K ${r.params.k}, N_ctx ${r.params.nCtx}, concurrency ${r.params.concurrency}. Total ${fmt(r.meta.seconds, 1)} s.`);
+  out.push(`${r.meta.date}, ${runKind(r)} run, commit \`${r.meta.commit}\`, node ${r.meta.node}, ${r.meta.chromium}, ${r.meta.cpus} CPUs, load ${r.meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}.`);
+  if (!r.params.sizesOnly) out.push(`Parameters: N init ${r.params.nInit}, rounds ${r.params.rounds}, K ${r.params.k}, N_ctx ${r.params.nCtx}, concurrency ${r.params.concurrency}. Total ${fmt(r.meta.seconds, 1)} s.`);
   out.push('', '_Medians and ratios on a shared, noisy machine; nothing here is asserted._', '');
   out.push('## 1. Sizes (bytes)', '');
   if (r.sizes.error) out.push(`FAILED: ${r.sizes.error}`);
@@ -520,7 +570,13 @@ function renderMarkdown(r) {
     out.push(mdTable(['file', 'raw', 'gzip -9', 'brotli q11'], sizeRows(r.sizes).map(([f, ...n]) => [f.replace(/^(\S+)/, '`$1`'), ...n])));
     out.push('', ...totalLine(r.sizes.total).map((l) => `- ${l.trim()}`));
     out.push(`- everything a page loads (wasm + all JS), brotli: ${r.sizes.everythingBrotli} B (${kb(r.sizes.everythingBrotli)})`);
+    out.push(`- target ${EVERYTHING_TARGET_BYTES} B (22 KB): ${everythingVerdict(r.sizes.everythingBrotli)}`);
+    const l = r.sizes.ledger;
+    out.push('', '### Ledger: what each part costs of everything a page loads (brotli q11)', '');
+    if (l.error) out.push(`Unavailable: ${l.error}`);
+    else out.push(mdTable(LEDGER_HEADERS, ledgerRows(l)), '', ledgerNotes(l).join(' '));
   }
+  if (r.params.sizesOnly) return `${out.join('\n')}\n`;
   out.push('', '## 2. Browser timings (headless Chromium)', '');
   const b = r.browser;
   if (b.error) out.push(`FAILED: ${b.error}`, '');
@@ -608,6 +664,7 @@ async function main() {
     cleanups.push({ name: 'dist snapshot', fn: () => rm(snapshot, { recursive: true, force: true }) });
     DIST = path.join(snapshot, 'dist');
     await cp(DIST_SOURCE, DIST, { recursive: true });
+    await cp(NAMED_WASM_SOURCE, path.join(snapshot, 'voice_end_call_bg.named.wasm')).catch(() => {});
   } catch (error) {
     await cleanup();
     console.error(`bench: cannot copy dist/ (run bash scripts/build.sh first): ${error?.message ?? error}`);
@@ -617,12 +674,14 @@ async function main() {
   progress('sizes');
   try {
     results.sizes = await measureSizes();
+    if (results.sizes.ledger.error) failed = true;
   } catch (error) {
     failed = true;
     results.sizes = { error: String(error?.stack ?? error) };
   }
 
-  try {
+  if (options.sizesOnly) await cleanup();
+  else try {
     const standin = await startStandin({ preflightDelayMs: 0 });
     cleanups.push({ name: 'stand-in', fn: () => standin.close() });
     const coi = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };

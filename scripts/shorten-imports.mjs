@@ -12,7 +12,7 @@
 // name not exactly once, or a renamed export nowhere as `wasm.<export>`.
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { name, readName, readU32, u32 } from './lib/wasm.mjs';
+import { name, readName, readU32, skipImportDesc, u32 } from './lib/wasm.mjs';
 
 const [wasmPath, gluePath] = process.argv.slice(2);
 if (!wasmPath || !gluePath) {
@@ -22,21 +22,6 @@ if (!wasmPath || !gluePath) {
 // The module name the glue provides its imports under (web target: "./<name>_bg.js").
 const glueModule = `./${basename(gluePath, '.js')}_bg.js`;
 
-// Skips an import's description (kind byte + type), per the core spec's binary format.
-const skipImportDesc = (buf, at) => {
-  const kind = buf[at.pos++];
-  const limits = () => {
-    const flags = buf[at.pos++];
-    readU32(buf, at);
-    if (flags & 1) readU32(buf, at);
-  };
-  if (kind === 0) readU32(buf, at); // func: type index
-  else if (kind === 1) { at.pos++; limits(); } // table: reftype + limits
-  else if (kind === 2) limits(); // memory
-  else if (kind === 3) at.pos += 2; // global: valtype + mutability
-  else if (kind === 4) { at.pos++; readU32(buf, at); } // tag
-  else throw new Error(`unknown import kind ${kind}`);
-};
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const shortName = (n) => {
   let out = '';

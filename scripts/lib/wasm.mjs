@@ -41,6 +41,27 @@ export function name(text) {
   return Buffer.concat([u32(bytes.length), bytes]);
 }
 
+/** Skips an import's description (kind byte + type) at `at.pos`; returns the kind (0: func). */
+export function skipImportDesc(buf, at) {
+  const kind = buf[at.pos++];
+  const limits = () => {
+    const flags = buf[at.pos++];
+    readU32(buf, at);
+    if (flags & 1) readU32(buf, at);
+  };
+  if (kind === 0) readU32(buf, at); // func: type index
+  else if (kind === 1) {
+    at.pos++; // table: reftype + limits
+    limits();
+  } else if (kind === 2) limits(); // memory
+  else if (kind === 3) at.pos += 2; // global: valtype + mutability
+  else if (kind === 4) {
+    at.pos++; // tag: attribute + type index
+    readU32(buf, at);
+  } else throw new Error(`unknown import kind ${kind}`);
+  return kind;
+}
+
 /**
  * The module's sections in order: `{ id, name, start, end, body }`, where `start`..`end` is
  * the whole section (id byte, size, body) in `wasm`, `body` its contents and `name` a custom
