@@ -64,3 +64,5 @@ node scripts/minify-js.mjs "$out/$lib.js"
 if [ -d "$out/snippets" ]; then
   find "$out/snippets" -name '*.js' -print0 | while IFS= read -r -d '' file; do node scripts/minify-js.mjs "$file"; done
 fi
+# The short names' post-condition, on the files as shipped.
+node scripts/shorten-imports.mjs --check "$out/${lib}_bg.wasm" "$out/$lib.js"
