@@ -5,8 +5,10 @@
 //      each Rust module, the wasm-bindgen runtime, the bindings, core/alloc, the allocator,
 //      the data, the imports and each JS file cost of that total (scripts/lib/ledger.mjs).
 //   2. browser timings (scripts/bench-page/, cross-origin isolated for a ~5 µs timer):
-//      init(), the pagehide handler (keepalive and deferred/fetchLater), and a manual
-//      endCall round trip against a plain keepalive fetch, interleaved.
+//      import + init() on a fresh page, interleaved with a minimal wasm-bindgen module
+//      (scripts/bench-minimal/, built here by the package's own wasm steps into target/), the
+//      pagehide handler (keepalive and deferred/fetchLater), and a manual endCall round trip
+//      against a plain keepalive fetch, interleaved.
 //   3. delivery when a whole browser context is closed, cross-origin and through the
 //      same-origin /voice-proxy, preflight delay 0/500 ms, deferred off/on.
 //
@@ -36,6 +38,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST_SOURCE = path.join(ROOT, 'dist');
 // The shipped wasm with its function names (scripts/wasm-pipeline.sh), for the ledger.
 const NAMED_WASM_SOURCE = path.join(ROOT, 'target', 'voice_end_call_bg.named.wasm');
+// The minimal wasm-bindgen module init() is compared with, as the bench builds it.
+const MINIMAL_DIR = path.join(ROOT, 'target', 'bench-minimal', 'pkg');
 // A private copy of dist/ taken at start, so every section measures the same build even if
 // dist/ is rebuilt while the bench runs (build.sh replaces it wholesale).
 let DIST = DIST_SOURCE;
@@ -229,16 +233,52 @@ async function waitForRecords(standin, callId, count, timeoutMs) {
   return standin.state.records({ callId }).length;
 }
 
-async function measureInit(browser, benchUrl, n) {
+/** Builds the minimal module (scripts/bench-minimal/) with the package's own wasm steps into
+ *  target/bench-minimal/pkg/, with its entry; returns its sizes. */
+async function buildMinimal() {
+  execFileSync('bash', ['scripts/wasm-pipeline.sh', 'scripts/bench-minimal/Cargo.toml', 'bench_minimal', 'target/bench-minimal', MINIMAL_DIR], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
+  await cp(path.join(ROOT, 'scripts/bench-minimal/index.js'), path.join(MINIMAL_DIR, 'index.js'));
+  const sizes = {};
+  for (const name of ['bench_minimal_bg.wasm', 'bench_minimal.js', 'index.js']) {
+    sizes[name] = compressed(await readFile(path.join(MINIMAL_DIR, name)));
+  }
+  return { files: sizes, brotli: Object.values(sizes).reduce((sum, f) => sum + f.brotli, 0) };
+}
+
+/** Import + init() of the package and of the minimal module, each on a fresh page, n times
+ *  each, interleaved (alternating which goes first) in one browser context. */
+async function measureInit(browser, baseUrl, n, minimal) {
   const ctx = await browser.newContext();
   try {
-    const samples = [];
-    for (let i = 0; i < n; i++) {
-      const page = await openBenchPage(ctx, benchUrl);
-      samples.push(await page.evaluate(() => window.initMs));
-      await page.close();
+    const samples = { package: [], minimal: [] };
+    const firstLoad = {};
+    // Round -1 warms the browser up (its first pages are slow whatever they load): reported as
+    // "first load", not counted.
+    for (let i = -1; i < n; i++) {
+      for (const module of i % 2 === 0 ? ['package', 'minimal'] : ['minimal', 'package']) {
+        const page = await openBenchPage(ctx, `${baseUrl}/bench/init.html?module=${module}`);
+        const ms = await page.evaluate(() => window.initMs);
+        if (i < 0) firstLoad[module] = ms;
+        else samples[module].push(ms);
+        if (i < 0 && module === 'minimal') {
+          // The minimal module does what it says: arm() registers its pagehide send.
+          await page.evaluate(() => window.lib.arm(`${location.origin}/nowhere`));
+        }
+        await page.close();
+      }
     }
-    return { unit: 'ms', samples, firstLoadMs: samples[0], ...summarize(samples) };
+    const pkg = { samples: samples.package, firstLoadMs: firstLoad.package, ...summarize(samples.package) };
+    const min = { samples: samples.minimal, firstLoadMs: firstLoad.minimal, ...summarize(samples.minimal) };
+    return {
+      unit: 'ms',
+      n,
+      package: pkg,
+      minimal: { ...min, brotli: minimal.brotli },
+      ratioOfMedians: pkg.median && min.median ? pkg.median / min.median : null,
+    };
   } finally {
     await ctx.close();
   }
@@ -508,7 +548,19 @@ function renderText(r) {
   const b = r.browser;
   if (b.error) out.push(`FAILED: ${b.error}`);
   if (b.init) {
-    out.push(`(a) await init(), fresh page each (N=${b.init.n}): median ${fmt(b.init.median, 2)} ms, p90 ${fmt(b.init.p90, 2)} ms, min ${fmt(b.init.min, 2)}, max ${fmt(b.init.max, 2)} (first load ${fmt(b.init.firstLoadMs, 2)} ms)`);
+    const i = b.init;
+    out.push(
+      `(a) import + await init(), fresh page each, N=${i.n} each (+1 warm-up each, the first load), interleaved with a minimal wasm-bindgen module (pagehide listener + one keepalive fetch, ${i.minimal.brotli} B brotli, same build steps, loaded the same way):`,
+      table(
+        ['module', 'median ms', 'p90 ms', 'min ms', 'max ms', 'first load ms'],
+        [
+          ['voice-end-call', fmt(i.package.median, 2), fmt(i.package.p90, 2), fmt(i.package.min, 2), fmt(i.package.max, 2), fmt(i.package.firstLoadMs, 2)],
+          ['minimal module', fmt(i.minimal.median, 2), fmt(i.minimal.p90, 2), fmt(i.minimal.min, 2), fmt(i.minimal.max, 2), fmt(i.minimal.firstLoadMs, 2)],
+        ],
+        ['l'],
+      ),
+      `    ratio of medians voice-end-call/minimal: ${fmt(i.ratioOfMedians, 2)}`,
+    );
   }
   if (b.pagehide) {
     const p = b.pagehide;
@@ -581,7 +633,20 @@ function renderMarkdown(r) {
   const b = r.browser;
   if (b.error) out.push(`FAILED: ${b.error}`, '');
   if (b.init) {
-    out.push(`**(a) \`await init()\`**, fresh page each, N=${b.init.n}: median **${fmt(b.init.median, 2)} ms**, p90 ${fmt(b.init.p90, 2)} ms (min ${fmt(b.init.min, 2)}, max ${fmt(b.init.max, 2)}, first load ${fmt(b.init.firstLoadMs, 2)}).`, '');
+    const i = b.init;
+    out.push(`**(a) import + \`await init()\`**, fresh page each, N=${i.n} each (+1 warm-up each, the first load), interleaved with a minimal wasm-bindgen module (pagehide listener + one keepalive fetch, ${i.minimal.brotli} B brotli, same build steps, loaded the same way):`, '');
+    out.push(
+      mdTable(
+        ['module', 'median ms', 'p90 ms', 'first load ms'],
+        [
+          ['voice-end-call', fmt(i.package.median, 2), fmt(i.package.p90, 2), fmt(i.package.firstLoadMs, 2)],
+          ['minimal module', fmt(i.minimal.median, 2), fmt(i.minimal.p90, 2), fmt(i.minimal.firstLoadMs, 2)],
+        ],
+      ),
+      '',
+      `Ratio of medians voice-end-call/minimal: **${fmt(i.ratioOfMedians, 2)}**.`,
+      '',
+    );
   }
   if (b.pagehide) {
     const p = b.pagehide;
@@ -687,7 +752,7 @@ async function main() {
     const coi = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
     const benchServer = await startStaticServer({
       host: 'localhost',
-      mounts: { '/dist/': DIST, '/bench/': path.join(ROOT, 'scripts/bench-page') },
+      mounts: { '/dist/': DIST, '/bench/': path.join(ROOT, 'scripts/bench-page'), '/minimal/': MINIMAL_DIR },
       headers: coi,
     });
     cleanups.push({ name: 'bench page server', fn: () => benchServer.close() });
@@ -714,7 +779,11 @@ async function main() {
         target.error = `${target.error ? `${target.error}; ` : ''}${label}: ${String(error?.message ?? error).split('\n')[0]}`;
       }
     };
-    await section(results.browser, 'init', `init() x${options.nInit}`, () => measureInit(browser, benchUrl, options.nInit));
+    await section(results.browser, 'init', `import + init(), package and minimal module x${options.nInit} each`, async () => {
+      progress('building the minimal module (scripts/bench-minimal/)');
+      const minimal = await buildMinimal();
+      return measureInit(browser, benchUrl.replace(/\/bench\/index\.html$/, ''), options.nInit, minimal);
+    });
     await section(results.browser, 'pagehide', `pagehide handler x${options.rounds}`, () =>
       measurePagehide(browser, benchUrl, standin, options.rounds),
     );
