@@ -1,10 +1,14 @@
 // `npm run bench`: sizes of the shipped files and timings/delivery in headless Chromium.
 //
 //   1. sizes: every shipped wasm/JS file as built (raw, gzip -9, brotli q11), wasm + glue
-//      (brotli) against the 16 KB budget, and everything a page loads.
+//      (brotli) against the 16 KB budget, and everything a page loads; then the ledger: what
+//      each Rust module, the wasm-bindgen runtime, the bindings, core/alloc, the allocator,
+//      the data, the imports and each JS file cost of that total (scripts/lib/ledger.mjs).
 //   2. browser timings (scripts/bench-page/, cross-origin isolated for a ~5 µs timer):
-//      init(), the pagehide handler (keepalive and deferred/fetchLater), and a manual
-//      endCall round trip against a plain keepalive fetch, interleaved.
+//      import + init() on a fresh page, interleaved with a minimal wasm-bindgen module
+//      (scripts/bench-minimal/, built here by the package's own wasm steps into target/), the
+//      pagehide handler (keepalive and deferred/fetchLater), and a manual endCall round trip
+//      against a plain keepalive fetch, interleaved.
 //   3. delivery when a whole browser context is closed, cross-origin and through the
 //      same-origin /voice-proxy, preflight delay 0/500 ms, deferred off/on.
 //
@@ -12,11 +16,13 @@
 // shared and noisy. Prints the report to stdout (progress to stderr) and writes
 // bench-results/bench.json and bench-results/bench.md.
 //
-// Usage: node scripts/bench.mjs [--quick] [--n-init N] [--rounds M] [--k K] [--n-ctx N]
-//                               [--concurrency C]
-// (expects a built dist/; scripts/bench.sh builds first).
+// Usage: node scripts/bench.mjs [--quick] [--sizes-only] [--readme] [--n-init N] [--rounds M] [--k K]
+//                               [--n-ctx N] [--concurrency C]
+// --sizes-only: section 1 alone (a few seconds, no browser). --readme: also write the ledger
+// into the README's Size section (between its size-ledger markers).
+// (expects a built dist/ and target/voice_end_call_bg.named.wasm; scripts/bench.sh builds first).
 import { readFile, readdir, writeFile, mkdir, mkdtemp, cp, rm } from 'node:fs/promises';
-import { gzipSync, brotliCompressSync, constants as zlibConstants } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -27,22 +33,30 @@ import { startStandin } from '../tests/support/standin.mjs';
 import { startStaticServer } from '../tests/support/static-server.mjs';
 import { launchChromium, CHROMIUM_PATH } from '../tests/support/chromium.mjs';
 import { pool } from './lib/pool.mjs';
+import { brotliSize, ledger } from './lib/ledger.mjs';
+import { writeGeneratedBlock } from './lib/readme.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST_SOURCE = path.join(ROOT, 'dist');
+// The shipped wasm with its function names (scripts/wasm-pipeline.sh), for the ledger.
+const NAMED_WASM_SOURCE = path.join(ROOT, 'target', 'voice_end_call_bg.named.wasm');
+// The minimal wasm-bindgen module init() is compared with, as the bench builds it.
+const MINIMAL_DIR = path.join(ROOT, 'target', 'bench-minimal', 'pkg');
 // A private copy of dist/ taken at start, so every section measures the same build even if
 // dist/ is rebuilt while the bench runs (build.sh replaces it wholesale).
 let DIST = DIST_SOURCE;
 const OUT_DIR = path.join(ROOT, 'bench-results');
 const BUDGET_BYTES = 16 * 1024;
 const GOAL_BYTES = 12 * 1024;
+// The size issue's target for everything a page loads (wasm + all JS, each file brotli'd).
+const EVERYTHING_TARGET_BYTES = 22 * 1024;
 const SETTLE_MS = 1500; // after a context close, before counting end records
 const PREFLIGHT_DELAYS = [0, 500];
 
 // ---- options -------------------------------------------------------------------------
 
 const USAGE =
-  'usage: node scripts/bench.mjs [--quick] [--n-init N] [--rounds M] [--k K] [--n-ctx N] [--concurrency C]';
+  'usage: node scripts/bench.mjs [--quick] [--sizes-only] [--readme] [--n-init N] [--rounds M] [--k K] [--n-ctx N] [--concurrency C]';
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -51,6 +65,8 @@ function parseOptions(argv) {
     allowPositionals: false,
     options: {
       quick: { type: 'boolean', default: false },
+      'sizes-only': { type: 'boolean', default: false },
+      readme: { type: 'boolean', default: false },
       'n-init': { type: 'string' },
       rounds: { type: 'string' },
       k: { type: 'string' },
@@ -75,6 +91,8 @@ function parseOptions(argv) {
   };
   return {
     quick: values.quick,
+    sizesOnly: values['sizes-only'],
+    readme: values.readme,
     nInit: int('n-init', defaults.nInit),
     rounds: int('rounds', defaults.rounds),
     k: int('k', defaults.k),
@@ -151,17 +169,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 // ---- 1. sizes ------------------------------------------------------------------------
 
 function compressed(buffer) {
-  return {
-    raw: buffer.length,
-    gzip: gzipSync(buffer, { level: 9 }).length,
-    brotli: brotliCompressSync(buffer, {
-      params: {
-        [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
-        [zlibConstants.BROTLI_PARAM_SIZE_HINT]: buffer.length,
-      },
-    }).length,
-  };
+  return { raw: buffer.length, gzip: gzipSync(buffer, { level: 9 }).length, brotli: brotliSize(buffer) };
 }
+
+// The ledger's names for the JS a page loads (snippets: `snippet js/<file>`).
+const JS_LABELS = {
+  'voice_end_call.js': 'wasm-bindgen glue (voice_end_call.js)',
+  'index.js': 'entry (index.js)',
+  'errors.js': 'errors.js (re-exports EndCallError)',
+};
 
 async function measureSizes() {
   const files = {};
@@ -170,8 +186,11 @@ async function measureSizes() {
   const snippets = (await readdir(path.join(DIST, 'snippets'), { recursive: true }))
     .filter((name) => name.endsWith('.js'))
     .map((name) => path.join('snippets', name));
+  const js = {};
   for (const name of ['voice_end_call_bg.wasm', 'voice_end_call.js', 'index.js', 'errors.js', ...snippets]) {
-    files[`dist/${name}`] = compressed(await readFile(path.join(DIST, name)));
+    const bytes = await readFile(path.join(DIST, name));
+    files[`dist/${name}`] = compressed(bytes);
+    if (name.endsWith('.js')) js[JS_LABELS[name] ?? name.replace(/^snippets\/[^/]+\//, 'snippet ')] = bytes;
   }
   const everything = Object.values(files).reduce((sum, f) => sum + f.brotli, 0);
   const wasm = await readFile(path.join(DIST, 'voice_end_call_bg.wasm'));
@@ -179,11 +198,20 @@ async function measureSizes() {
   const wasmBrotli = files['dist/voice_end_call_bg.wasm'].brotli;
   // The build minifies the glue already (scripts/build.sh).
   const total = wasmBrotli + files['dist/voice_end_call.js'].brotli;
+  let parts;
+  try {
+    const named = await readFile(path.join(DIST, '..', 'voice_end_call_bg.named.wasm'));
+    parts = ledger({ wasm, named, crate: 'voice_end_call', js });
+    if (parts.total !== everything) throw new Error(`the ledger sums to ${parts.total} B, not ${everything} B`);
+  } catch (error) {
+    parts = { error: String(error?.message ?? error) };
+  }
   return {
     wasmSha256,
     files,
     // Each file compressed on its own, as a server sends them.
     everythingBrotli: everything,
+    ledger: parts,
     total: {
       label: 'wasm + glue, brotli',
       bytes: total,
@@ -216,16 +244,52 @@ async function waitForRecords(standin, callId, count, timeoutMs) {
   return standin.state.records({ callId }).length;
 }
 
-async function measureInit(browser, benchUrl, n) {
+/** Builds the minimal module (scripts/bench-minimal/) with the package's own wasm steps into
+ *  target/bench-minimal/pkg/, with its entry; returns its sizes. */
+async function buildMinimal() {
+  execFileSync('bash', ['scripts/wasm-pipeline.sh', 'scripts/bench-minimal/Cargo.toml', 'bench_minimal', 'target/bench-minimal', MINIMAL_DIR], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
+  await cp(path.join(ROOT, 'scripts/bench-minimal/index.js'), path.join(MINIMAL_DIR, 'index.js'));
+  const sizes = {};
+  for (const name of ['bench_minimal_bg.wasm', 'bench_minimal.js', 'index.js']) {
+    sizes[name] = compressed(await readFile(path.join(MINIMAL_DIR, name)));
+  }
+  return { files: sizes, brotli: Object.values(sizes).reduce((sum, f) => sum + f.brotli, 0) };
+}
+
+/** Import + init() of the package and of the minimal module, each on a fresh page, n times
+ *  each, interleaved (alternating which goes first) in one browser context. */
+async function measureInit(browser, baseUrl, n, minimal) {
   const ctx = await browser.newContext();
   try {
-    const samples = [];
-    for (let i = 0; i < n; i++) {
-      const page = await openBenchPage(ctx, benchUrl);
-      samples.push(await page.evaluate(() => window.initMs));
-      await page.close();
+    const samples = { package: [], minimal: [] };
+    const firstLoad = {};
+    // Round -1 warms the browser up (its first pages are slow whatever they load): reported as
+    // "first load", not counted.
+    for (let i = -1; i < n; i++) {
+      for (const module of i % 2 === 0 ? ['package', 'minimal'] : ['minimal', 'package']) {
+        const page = await openBenchPage(ctx, `${baseUrl}/bench/init.html?module=${module}`);
+        const ms = await page.evaluate(() => window.initMs);
+        if (i < 0) firstLoad[module] = ms;
+        else samples[module].push(ms);
+        if (i < 0 && module === 'minimal') {
+          // The minimal module does what it says: arm() registers its pagehide send.
+          await page.evaluate(() => window.lib.arm(`${location.origin}/nowhere`));
+        }
+        await page.close();
+      }
     }
-    return { unit: 'ms', samples, firstLoadMs: samples[0], ...summarize(samples) };
+    const pkg = { samples: samples.package, firstLoadMs: firstLoad.package, ...summarize(samples.package) };
+    const min = { samples: samples.minimal, firstLoadMs: firstLoad.minimal, ...summarize(samples.minimal) };
+    return {
+      unit: 'ms',
+      n,
+      package: pkg,
+      minimal: { ...min, brotli: minimal.brotli },
+      ratioOfMedians: pkg.median && min.median ? pkg.median / min.median : null,
+    };
   } finally {
     await ctx.close();
   }
@@ -405,6 +469,51 @@ function sizeRows(sizes) {
   return Object.entries(sizes.files).map(([name, s]) => [name, s.raw, s.gzip, s.brotli]);
 }
 
+const LEDGER_HEADERS = ['part', 'raw B', 'functions', 'brotli B', 'share', 'leave-one-out B'];
+
+function ledgerRows(l) {
+  return l.rows.map((r) => [
+    r.part,
+    r.raw,
+    r.functions ?? '-',
+    r.brotli,
+    `${((100 * r.brotli) / l.total).toFixed(1)}%`,
+    r.leaveOneOut ?? '(exact)',
+  ]);
+}
+
+function ledgerNotes(l) {
+  return [
+    `Sums to ${l.total} B (everything a page loads). wasm rows: the module's ${l.wasmBrotli} B split by each group's bytes compressed alone;`,
+    `leave-one-out: by how much smaller the module compresses without the group (the same total split that way). The two`,
+    `estimates differ by ${l.movedBetweenEstimates} B in all (${((100 * l.movedBetweenEstimates) / l.wasmBrotli).toFixed(1)}% of the wasm): read wasm rows to about that. JS rows are exact. Method: docs/size.md.`,
+  ];
+}
+
+const README_LEDGER_START = '<!-- size-ledger:start (generated by npm run bench -- --sizes-only --readme) -->';
+const README_LEDGER_END = '<!-- size-ledger:end -->';
+
+/** The README's Size block: the ledger, short. */
+function readmeLedger(r) {
+  const l = r.sizes.ledger;
+  const wasmKb = (r.sizes.files['dist/voice_end_call_bg.wasm'].brotli / 1024).toFixed(1);
+  return [
+    `Measured ${r.meta.date.slice(0, 10)} (commit \`${r.meta.commit}\`): everything a page loads to \`init()\` and track a call is **${l.total} B** brotli (${kb(l.total)}; the target is 22 KB), of which the wasm is ${wasmKb} KB. Brotli q11, each file on its own, as a server sends it.`,
+    '',
+    mdTable(
+      ['part', 'brotli B', 'share'],
+      l.rows.map((row) => [row.part.startsWith('JS: ') ? row.part : `wasm: ${row.part}`, row.brotli, `${((100 * row.brotli) / l.total).toFixed(1)}%`]),
+    ),
+    '',
+    `JS rows are exact; the wasm rows split the module's ${l.wasmBrotli} B by each part's bytes compressed alone, good to about ${l.movedBetweenEstimates} B in all (how: [docs/size.md](docs/size.md#the-ledger)).`,
+  ].join('\n');
+}
+
+function everythingVerdict(bytes) {
+  const over = bytes - EVERYTHING_TARGET_BYTES;
+  return over > 0 ? `OVER by ${over} B` : `within (${-over} B spare)`;
+}
+
 function totalLine(total) {
   const verdict = (limit, over) => (over > 0 ? `OVER by ${over} B` : `within (${limit - total.bytes} B spare)`);
   return [
@@ -435,14 +544,16 @@ function setupErrorLines(cells) {
 
 const DELIVERY_HEADERS = ['baseUrl', 'preflight delay', 'deferred', 'delivered', 'lost', 'duplicates', 'preflights', 'notes'];
 
+const runKind = (r) => (r.params.sizesOnly ? 'sizes-only' : r.meta.quick ? 'quick' : 'full');
+
 function renderText(r) {
   const out = [];
   const h = (title) => out.push('', title, '='.repeat(title.length));
-  out.push(`voice-end-call bench  ${r.meta.date}  (${r.meta.quick ? 'quick' : 'full'} run)`);
+  out.push(`voice-end-call bench  ${r.meta.date}  (${runKind(r)} run)`);
   out.push(
     `commit ${r.meta.commit}  node ${r.meta.node}  ${r.meta.chromium}  ${r.meta.cpus} cpus  load ${r.meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`,
   );
-  out.push(`N init=${r.params.nInit}  rounds=${r.params.rounds}  K=${r.params.k}  N_ctx=${r.params.nCtx}  concurrency=${r.params.concurrency}`);
+  if (!r.params.sizesOnly) out.push(`N init=${r.params.nInit}  rounds=${r.params.rounds}  K=${r.params.k}  N_ctx=${r.params.nCtx}  concurrency=${r.params.concurrency}`);
   out.push('Medians and ratios on a shared, noisy machine: compare runs, do not read single figures as truths.');
 
   h('1. Sizes (bytes)');
@@ -452,13 +563,34 @@ function renderText(r) {
     out.push(table(['file', 'raw', 'gzip -9', 'brotli q11'], sizeRows(r.sizes), ['l']));
     out.push('', ...totalLine(r.sizes.total));
     out.push(`everything a page loads (wasm + all JS), brotli: ${r.sizes.everythingBrotli} B (${kb(r.sizes.everythingBrotli)})`);
+    out.push(`  target ${EVERYTHING_TARGET_BYTES} B (22 KB): ${everythingVerdict(r.sizes.everythingBrotli)}`);
+    const l = r.sizes.ledger;
+    out.push('', 'Ledger: what each part costs of everything a page loads (brotli q11)');
+    if (l.error) out.push(`unavailable: ${l.error}`);
+    else out.push(table(LEDGER_HEADERS, ledgerRows(l), ['l']), ...ledgerNotes(l));
+  }
+  if (r.params.sizesOnly) {
+    out.push('', `--sizes-only: no browser sections; total time ${fmt(r.meta.seconds, 1)} s`);
+    return out.join('\n');
   }
 
   h('2. Browser timings (headless Chromium)');
   const b = r.browser;
   if (b.error) out.push(`FAILED: ${b.error}`);
   if (b.init) {
-    out.push(`(a) await init(), fresh page each (N=${b.init.n}): median ${fmt(b.init.median, 2)} ms, p90 ${fmt(b.init.p90, 2)} ms, min ${fmt(b.init.min, 2)}, max ${fmt(b.init.max, 2)} (first load ${fmt(b.init.firstLoadMs, 2)} ms)`);
+    const i = b.init;
+    out.push(
+      `(a) import + await init(), fresh page each, N=${i.n} each (+1 warm-up each, the first load), interleaved with a minimal wasm-bindgen module (pagehide listener + one keepalive fetch, ${i.minimal.brotli} B brotli, same build steps, loaded the same way):`,
+      table(
+        ['module', 'median ms', 'p90 ms', 'min ms', 'max ms', 'first load ms'],
+        [
+          ['voice-end-call', fmt(i.package.median, 2), fmt(i.package.p90, 2), fmt(i.package.min, 2), fmt(i.package.max, 2), fmt(i.package.firstLoadMs, 2)],
+          ['minimal module', fmt(i.minimal.median, 2), fmt(i.minimal.p90, 2), fmt(i.minimal.min, 2), fmt(i.minimal.max, 2), fmt(i.minimal.firstLoadMs, 2)],
+        ],
+        ['l'],
+      ),
+      `    ratio of medians voice-end-call/minimal: ${fmt(i.ratioOfMedians, 2)}`,
+    );
   }
   if (b.pagehide) {
     const p = b.pagehide;
@@ -510,8 +642,8 @@ function renderText(r) {
 function renderMarkdown(r) {
   const out = [];
   out.push(`# voice-end-call bench`, '');
-  out.push(`${r.meta.date}, ${r.meta.quick ? 'quick' : 'full'} run, commit \`${r.meta.commit}\`, node ${r.meta.node}, ${r.meta.chromium}, ${r.meta.cpus} CPUs, load ${r.meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}.`);
-  out.push(`Parameters: N init ${r.params.nInit}, rounds ${r.params.rounds}, K ${r.params.k}, N_ctx ${r.params.nCtx}, concurrency ${r.params.concurrency}. Total ${fmt(r.meta.seconds, 1)} s.`);
+  out.push(`${r.meta.date}, ${runKind(r)} run, commit \`${r.meta.commit}\`, node ${r.meta.node}, ${r.meta.chromium}, ${r.meta.cpus} CPUs, load ${r.meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}.`);
+  if (!r.params.sizesOnly) out.push(`Parameters: N init ${r.params.nInit}, rounds ${r.params.rounds}, K ${r.params.k}, N_ctx ${r.params.nCtx}, concurrency ${r.params.concurrency}. Total ${fmt(r.meta.seconds, 1)} s.`);
   out.push('', '_Medians and ratios on a shared, noisy machine; nothing here is asserted._', '');
   out.push('## 1. Sizes (bytes)', '');
   if (r.sizes.error) out.push(`FAILED: ${r.sizes.error}`);
@@ -520,12 +652,31 @@ function renderMarkdown(r) {
     out.push(mdTable(['file', 'raw', 'gzip -9', 'brotli q11'], sizeRows(r.sizes).map(([f, ...n]) => [f.replace(/^(\S+)/, '`$1`'), ...n])));
     out.push('', ...totalLine(r.sizes.total).map((l) => `- ${l.trim()}`));
     out.push(`- everything a page loads (wasm + all JS), brotli: ${r.sizes.everythingBrotli} B (${kb(r.sizes.everythingBrotli)})`);
+    out.push(`- target ${EVERYTHING_TARGET_BYTES} B (22 KB): ${everythingVerdict(r.sizes.everythingBrotli)}`);
+    const l = r.sizes.ledger;
+    out.push('', '### Ledger: what each part costs of everything a page loads (brotli q11)', '');
+    if (l.error) out.push(`Unavailable: ${l.error}`);
+    else out.push(mdTable(LEDGER_HEADERS, ledgerRows(l)), '', ledgerNotes(l).join(' '));
   }
+  if (r.params.sizesOnly) return `${out.join('\n')}\n`;
   out.push('', '## 2. Browser timings (headless Chromium)', '');
   const b = r.browser;
   if (b.error) out.push(`FAILED: ${b.error}`, '');
   if (b.init) {
-    out.push(`**(a) \`await init()\`**, fresh page each, N=${b.init.n}: median **${fmt(b.init.median, 2)} ms**, p90 ${fmt(b.init.p90, 2)} ms (min ${fmt(b.init.min, 2)}, max ${fmt(b.init.max, 2)}, first load ${fmt(b.init.firstLoadMs, 2)}).`, '');
+    const i = b.init;
+    out.push(`**(a) import + \`await init()\`**, fresh page each, N=${i.n} each (+1 warm-up each, the first load), interleaved with a minimal wasm-bindgen module (pagehide listener + one keepalive fetch, ${i.minimal.brotli} B brotli, same build steps, loaded the same way):`, '');
+    out.push(
+      mdTable(
+        ['module', 'median ms', 'p90 ms', 'first load ms'],
+        [
+          ['voice-end-call', fmt(i.package.median, 2), fmt(i.package.p90, 2), fmt(i.package.firstLoadMs, 2)],
+          ['minimal module', fmt(i.minimal.median, 2), fmt(i.minimal.p90, 2), fmt(i.minimal.firstLoadMs, 2)],
+        ],
+      ),
+      '',
+      `Ratio of medians voice-end-call/minimal: **${fmt(i.ratioOfMedians, 2)}**.`,
+      '',
+    );
   }
   if (b.pagehide) {
     const p = b.pagehide;
@@ -608,6 +759,7 @@ async function main() {
     cleanups.push({ name: 'dist snapshot', fn: () => rm(snapshot, { recursive: true, force: true }) });
     DIST = path.join(snapshot, 'dist');
     await cp(DIST_SOURCE, DIST, { recursive: true });
+    await cp(NAMED_WASM_SOURCE, path.join(snapshot, 'voice_end_call_bg.named.wasm')).catch(() => {});
   } catch (error) {
     await cleanup();
     console.error(`bench: cannot copy dist/ (run bash scripts/build.sh first): ${error?.message ?? error}`);
@@ -617,18 +769,20 @@ async function main() {
   progress('sizes');
   try {
     results.sizes = await measureSizes();
+    if (results.sizes.ledger.error) failed = true;
   } catch (error) {
     failed = true;
     results.sizes = { error: String(error?.stack ?? error) };
   }
 
-  try {
+  if (options.sizesOnly) await cleanup();
+  else try {
     const standin = await startStandin({ preflightDelayMs: 0 });
     cleanups.push({ name: 'stand-in', fn: () => standin.close() });
     const coi = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
     const benchServer = await startStaticServer({
       host: 'localhost',
-      mounts: { '/dist/': DIST, '/bench/': path.join(ROOT, 'scripts/bench-page') },
+      mounts: { '/dist/': DIST, '/bench/': path.join(ROOT, 'scripts/bench-page'), '/minimal/': MINIMAL_DIR },
       headers: coi,
     });
     cleanups.push({ name: 'bench page server', fn: () => benchServer.close() });
@@ -655,7 +809,11 @@ async function main() {
         target.error = `${target.error ? `${target.error}; ` : ''}${label}: ${String(error?.message ?? error).split('\n')[0]}`;
       }
     };
-    await section(results.browser, 'init', `init() x${options.nInit}`, () => measureInit(browser, benchUrl, options.nInit));
+    await section(results.browser, 'init', `import + init(), package and minimal module x${options.nInit} each`, async () => {
+      progress('building the minimal module (scripts/bench-minimal/)');
+      const minimal = await buildMinimal();
+      return measureInit(browser, benchUrl.replace(/\/bench\/index\.html$/, ''), options.nInit, minimal);
+    });
     await section(results.browser, 'pagehide', `pagehide handler x${options.rounds}`, () =>
       measurePagehide(browser, benchUrl, standin, options.rounds),
     );
@@ -677,6 +835,15 @@ async function main() {
     await cleanup();
   }
 
+  if (options.readme) {
+    if (results.sizes.ledger && !results.sizes.ledger.error) {
+      writeGeneratedBlock(path.join(ROOT, 'README.md'), README_LEDGER_START, README_LEDGER_END, readmeLedger(results));
+      progress('README.md: size ledger written');
+    } else {
+      failed = true;
+      progress('README.md: no ledger to write');
+    }
+  }
   results.meta.seconds = (Date.now() - started) / 1000;
   results.meta.loadavgEnd = os.loadavg();
   await mkdir(OUT_DIR, { recursive: true });

@@ -1,22 +1,16 @@
 #!/usr/bin/env bash
 # Builds dist/: exactly the files the npm package ships.
-#   wasm (release, size profile, no std) → wasm-bindgen (web target) → wasm-opt -Oz → short
-#   import names → minified glue, entry and error class + types; the server-side relay as is.
+#   scripts/wasm-pipeline.sh (release wasm, no std → wasm-bindgen → wasm-opt → short import
+#   names → trimmed, minified glue and snippets) → inlined copy, entries and types; the
+#   server-side relay as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-# No `std` feature: the crate brings its own panic handler (see Cargo.toml).
-cargo build --release --lib --target wasm32-unknown-unknown --no-default-features
+# The wasm and its glue: release, size profile, no `std` feature (the crate brings its own
+# panic handler, see Cargo.toml), then wasm-bindgen, wasm-opt and the glue's post-processing.
 rm -rf dist
-.tools/bin/wasm-bindgen --target web --no-typescript --out-dir dist --out-name voice_end_call \
-  target/wasm32-unknown-unknown/release/voice_end_call.wasm
-# binaryen from npm: Debian's wasm-opt 108 emits modules that fail to instantiate.
-# --converge repeats -Oz until it stops shrinking; the two custom sections are tool metadata
-# that no browser reads (0.35 KB less, brotli, together).
-node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features \
-  dist/voice_end_call_bg.wasm -o dist/voice_end_call_bg.wasm
-node scripts/shorten-imports.mjs dist/voice_end_call_bg.wasm dist/voice_end_call.js
+bash scripts/wasm-pipeline.sh Cargo.toml voice_end_call target dist --no-default-features
 # The same bytes as base64 in a module of their own, for init() when the file cannot be loaded
 # (a bundler that does not emit it, Vite 7's dev server; see loadDefault in js/index.js). Made
 # from the final wasm, so the two are always the same module; a dynamic import, so bundlers
@@ -25,12 +19,10 @@ node --input-type=module -e "
   import { readFileSync, writeFileSync } from 'node:fs';
   const base64 = readFileSync('dist/voice_end_call_bg.wasm').toString('base64');
   writeFileSync('dist/voice_end_call_bg.inline.js', 'export default \"' + base64 + '\";\n');"
-node scripts/minify-js.mjs dist/voice_end_call.js
 
 # The EndCallError class is a wasm-bindgen snippet (so Rust can construct it); give it a
 # stable path for the JS entry, which must have the very same class.
 snippet=$(cd dist && ls snippets/*/js/errors.js)
-for file in dist/snippets/*/js/*.js; do node scripts/minify-js.mjs "$file"; done
 printf "export { EndCallError } from './%s';\n" "$snippet" > dist/errors.js
 cp js/index.js js/index.d.ts js/react.js js/react.d.ts dist/
 # voice-end-call/relay runs on servers: copied as written (readable, not minified), so whoever
