@@ -44,11 +44,8 @@ extern "C" {
 pub(crate) fn subscribe(listener: Function) -> JsValue {
     with_events(|events| events.listeners.push(listener.clone()));
     let unsubscribe = Closure::<dyn FnMut()>::new(move || {
-        with_events(|events| {
-            if let Some(at) = events.listeners.iter().position(|l| l == &listener) {
-                events.listeners.remove(at);
-            }
-        })
+        // `retain`, not `Vec::remove`: the latter keeps some of `core::fmt` in the module.
+        with_events(|events| events.listeners.retain(|l| l != &listener))
     });
     unsubscribe.into_js_value()
 }
