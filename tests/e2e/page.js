@@ -1,6 +1,7 @@
 // The page the e2e tests drive. Query parameters:
 //   api=<stand-in base URL>  calls=<id>:<token>,...  beforeUnload=0  deferred=0  spy=1  confirm=1 (a host
-//   "Leave page?" listener)  noinit=1 (do not call init)
+//   "Leave page?" listener)  noinit=1 (do not call init)  relay=<same-origin path> (configure({relayUrl}):
+//   page-leave ends no fetchLater holds go by sendBeacon to that relay route)
 // Sets window.ready once everything is tracked; exposes the package as window.lib.
 import init, * as lib from '/dist/index.js';
 
@@ -26,6 +27,7 @@ if (!query.has('noinit')) {
     baseUrl: query.get('api'),
     beforeUnload: query.get('beforeUnload') !== '0',
     deferred: query.get('deferred') !== '0',
+    relayUrl: query.get('relay'), // null (absent): no relay
   });
   for (const pair of (query.get('calls') || '').split(',').filter(Boolean)) {
     const [callId, endToken] = pair.split(':');

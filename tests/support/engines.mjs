@@ -6,13 +6,15 @@
 //   const tab = await browser.open(url);           // a new tab in the shared profile
 //   await tab.evaluate((x) => ..., arg);           // runs in the page
 //   await tab.close({ beforeUnload: true });       // where `can.beforeUnloadClose`
-//   const { tab, closeContext } = await browser.openInNewContext(url);   // `can.contextClose`
+//   const { tab, open, closeContext } = await browser.openInNewContext(url);   // `can.contextClose`
+//   await tab.crash();                             // `can.crash`: kills the tab's renderer
 //   await browser.close();
 //
 // `can` lists what the engine's driver supports; scenarios that need something else are not
 // run for that engine (WebDriver classic has no "close running beforeunload", no contexts, no
-// dialog events for beforeunload).
-import { spawn } from 'node:child_process';
+// dialog events for beforeunload; only Chromium's driver can crash a renderer: Firefox's
+// WebDriver BiDi refuses to navigate to about:crashcontent, WebDriver classic has no crash).
+import { execFileSync, spawn } from 'node:child_process';
 import puppeteer from 'puppeteer-core';
 import { Builder } from 'selenium-webdriver';
 import { launchChromium } from './chromium.mjs';
@@ -20,7 +22,7 @@ import { sleep, waitFor } from './records.mjs';
 
 // ---- Chromium (playwright-core) and Firefox (puppeteer-core): page-object drivers -------
 
-function pageTab(page, { beforeUnloadOption }) {
+function pageTab(page, { beforeUnloadOption, crashUrl }) {
   return {
     evaluate: (fn, arg) => page.evaluate(fn, arg),
     waitReady: () => page.waitForFunction(() => window.ready === true, { timeout: 15000 }),
@@ -33,6 +35,14 @@ function pageTab(page, { beforeUnloadOption }) {
       const closed = new Promise((resolve) => page.once('close', resolve));
       await page.close({ [beforeUnloadOption]: true });
       await closed;
+    },
+    /** Kill the tab's renderer process (navigating to the browser's crash URL: the renderer
+     *  crashes at once, no page event runs); resolves once the driver saw the crash. */
+    async crash() {
+      if (!crashUrl) throw new Error('this engine cannot crash a tab');
+      const crashed = new Promise((resolve) => page.once('crash', resolve));
+      page.goto(crashUrl).catch(() => {}); // rejected (aborted) by the crash itself
+      await Promise.race([crashed, sleep(10000).then(() => Promise.reject(new Error(`no crash after navigating to ${crashUrl}`)))]);
     },
     /** Ask to close, running beforeunload; does not wait (the user may stay). */
     requestClose: () => page.close({ [beforeUnloadOption]: true }),
@@ -50,21 +60,22 @@ function pageTab(page, { beforeUnloadOption }) {
 
 const chromium = {
   name: 'chromium',
-  can: { beforeUnloadClose: true, contextClose: true, dialogs: true, sessionClose: true },
+  can: { beforeUnloadClose: true, contextClose: true, dialogs: true, sessionClose: true, crash: true },
   async launch() {
     const browser = await launchChromium();
     const shared = await browser.newContext();
     const open = async (context, url) => {
       const page = await context.newPage();
       await page.goto(url);
-      return pageTab(page, { beforeUnloadOption: 'runBeforeUnload' });
+      return pageTab(page, { beforeUnloadOption: 'runBeforeUnload', crashUrl: 'chrome://crash' });
     };
     return {
       version: browser.version(),
       open: (url) => open(shared, url),
+      /** A new context (own storage) with one tab; `open` adds tabs to it. */
       async openInNewContext(url) {
         const context = await browser.newContext();
-        return { tab: await open(context, url), closeContext: () => context.close() };
+        return { tab: await open(context, url), open: (more) => open(context, more), closeContext: () => context.close() };
       },
       close: () => browser.close(),
     };
@@ -90,7 +101,7 @@ async function newFirefoxTab(context) {
 
 const firefox = {
   name: 'firefox',
-  can: { beforeUnloadClose: true, contextClose: true, dialogs: true, sessionClose: true },
+  can: { beforeUnloadClose: true, contextClose: true, dialogs: true, sessionClose: true, crash: false },
   async launch() {
     const browser = await puppeteer.launch({
       browser: 'firefox',
@@ -107,7 +118,7 @@ const firefox = {
       open: (url) => open(browser.defaultBrowserContext(), url),
       async openInNewContext(url) {
         const context = await browser.createBrowserContext();
-        return { tab: await open(context, url), closeContext: () => context.close() };
+        return { tab: await open(context, url), open: (more) => open(context, more), closeContext: () => context.close() };
       },
       close: () => browser.close(),
     };
@@ -125,6 +136,17 @@ async function startWebKitDriver() {
   const url = `http://127.0.0.1:${port}`;
   await waitFor(() => fetch(`${url}/status`).then((r) => r.ok, () => false), 'WebKitWebDriver', { timeoutMs: 15000 });
   return { url, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch {} } };
+}
+
+/** The installed WebKitGTK's version (Debian package), e.g. 2.50.6; '?' if unknown. The
+ *  browser itself only reports AppleWebKit/605.1.15 in its user agent. */
+function webKitGtkVersion() {
+  try {
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libwebkit2gtk-4.1-0'], { encoding: 'utf8' });
+    return version.split('-')[0] || '?';
+  } catch {
+    return '?';
+  }
 }
 
 async function webKitSession(driverUrl) {
@@ -182,7 +204,7 @@ const webkit = {
   name: 'webkit',
   // WebDriver classic: no close running beforeunload, no contexts, no beforeunload dialogs.
   // "Closing the browser session" (quit) is this engine's whole-browser close.
-  can: { beforeUnloadClose: false, contextClose: false, dialogs: false, sessionClose: true },
+  can: { beforeUnloadClose: false, contextClose: false, dialogs: false, sessionClose: true, crash: false },
   async launch() {
     const driver = await startWebKitDriver();
     const session = await webKitSession(driver.url);
@@ -195,7 +217,7 @@ const webkit = {
       return run;
     };
     const browser = {
-      version: 'WebKitGTK (MiniBrowser)',
+      version: `WebKitGTK ${webKitGtkVersion()} (MiniBrowser)`,
       open: (url) =>
         serialized(async () => {
           await session.switchTo().window(home);
