@@ -324,7 +324,7 @@ fn on_leave(leave: Leave) {
     if !policy::leave_acts(leave, offline) {
         return;
     }
-    let Ok((calls, waiting, guards, use_outbox, relay)) = update(|state| {
+    let Ok((calls, waiting, use_outbox, relay)) = update(|state| {
         if leave != Leave::BeforeUnload {
             state.leaves = state.leaves.wrapping_add(1);
         }
@@ -336,19 +336,9 @@ fn on_leave(leave: Leave) {
             calls.push(call);
             waiting.extend(handle);
         }
-        // The taken calls' recovery guards go with them, and are dropped (record deleted,
-        // lock let go) only once the ends are sent: in a closing tab every millisecond before
-        // the send counts (measured, Firefox tab close: a beacon after the storage write got
-        // out 5/20, the same beacon first 20/20), and the lock is only let go after the
-        // deletion, so no other page can take the call over meanwhile.
-        let (guards, kept) = core::mem::take(&mut state.guards)
-            .into_iter()
-            .partition(|guard| calls.iter().any(|call| call.id.as_str() == guard.id()));
-        state.guards = kept;
         Ok((
             calls,
             waiting,
-            guards,
             state.config.outbox,
             state.config.relay_url.clone(),
         ))
@@ -385,7 +375,6 @@ fn on_leave(leave: Leave) {
             transport::send_and_forget(call);
         }
     }
-    drop::<Vec<Guard>>(guards);
     for handle in &waiting {
         handle.end.interrupt();
     }

@@ -68,11 +68,7 @@ async fn a_call_ended_by_end_call_or_sent_on_leave_is_no_longer_recorded() {
     assert_eq!(record_of(&a.id), None, "deleted before the end is sent");
     JsFuture::from(ended).await.unwrap();
     dispatch_transition("pagehide", false);
-    assert_eq!(
-        record_of(&b.id),
-        None,
-        "deleted by the leave, once it sent the end"
-    );
+    assert_eq!(record_of(&b.id), None, "deleted before the leave sends it");
     assert_eq!(record_keys().length(), 0);
     assert_eq!(received(&a.id).await.length(), 1);
     assert_eq!(received(&b.id).await.length(), 1);
