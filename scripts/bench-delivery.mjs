@@ -50,6 +50,8 @@ const DELAY_MS = 500;
 // that long on top of the settle time in the crash scenarios.
 const RECOVERY_MS = 500;
 const RELAY_PATH = '/relay/end-call';
+// How often a trial whose setup failed (before the leave) is tried, with a new call.
+const SETUP_TRIES = 3;
 // Firefox whole-browser quit with the relay: the printed target (fraction of N).
 const FIREFOX_QUIT_RELAY_TARGET = 0.6;
 
@@ -128,10 +130,25 @@ async function guarded({ other }) {
     );
 }
 
+/** Wait for a tab (or a promise of one) to be ready; if that fails, run `cleanUp` (close what
+ *  the trial opened, so that a setup tried again leaks no browser) and rethrow. */
+async function ready(tab, cleanUp) {
+  try {
+    tab = await tab;
+    if (typeof tab?.waitReady === 'function') await tab.waitReady();
+    return tab;
+  } catch (error) {
+    await Promise.resolve()
+      .then(cleanUp)
+      .catch(() => {});
+    throw error;
+  }
+}
+
 /** One crash trial in its own context: [another tab of the origin that called init(),] the
  *  subject's tab, crash it, [then a new page of the origin that calls init()]. Whether the
  *  crash was valid (the tab crashed; the other tab, if any, lived on) is returned. */
-async function crashTrial(shared, scenario, subjectUrl, env) {
+async function crashTrial(shared, scenario, subjectUrl, env, left) {
   const first = await shared.openInNewContext(scenario.otherTab ? env.initPage : subjectUrl);
   try {
     let other = null;
@@ -153,7 +170,7 @@ async function crashTrial(shared, scenario, subjectUrl, env) {
       process.stderr.write(`[${why}]`);
     };
     await waitFor(() => tab.evaluate(guarded, { other: Boolean(other) }), 'the call guarded').catch(() => invalid('not guarded'));
-    const leftAt = Date.now();
+    left();
     await tab.crash().catch(() => invalid('no crash'));
     if (scenario.nextPage) {
       await sleep(500); // the user opens the app again
@@ -165,7 +182,7 @@ async function crashTrial(shared, scenario, subjectUrl, env) {
       const alive = await Promise.race([other.evaluate(() => window.ready === true), sleep(5000).then(() => false)]).catch(() => false);
       if (!alive) invalid('other tab died');
     }
-    return { leftAt, valid };
+    return valid;
   } finally {
     await first.closeContext().catch(() => {});
   }
@@ -196,6 +213,7 @@ async function main() {
 
   const cells = [];
   const versions = {};
+  mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
   try {
     for (const engineName of ENGINE_NAMES) {
       const engine = ENGINES[engineName];
@@ -209,43 +227,67 @@ async function main() {
           for (const delay of delays) {
             standin.state.configure({ preflightDelayMs: delay });
             for (const subject of subjectsFor(engine)) {
-              const trial = async () => {
-                const call = standin.state.mintCall();
-                let leftAt;
-                let valid = true;
+              // One trial: open the page, leave it, count the ends of its call. `left()` marks the
+              // leave (the latency's start).
+              const leaveOnce = async (call, left) => {
                 if (scenario.teardown === 'crash') {
-                  ({ leftAt, valid } = await crashTrial(shared, scenario, url(subject, call), env));
+                  return crashTrial(shared, scenario, url(subject, call), env, left);
                 } else if (scenario.teardown === 'browser') {
                   if (engine.name === 'webkit') {
                     const { tab, quit } = await shared.openInNewSession(url(subject, call));
-                    await tab.waitReady();
-                    leftAt = Date.now();
+                    await ready(tab, quit);
+                    left();
                     await quit();
                   } else {
                     const own = await engine.launch();
-                    const tab = await own.open(url(subject, call));
-                    await tab.waitReady();
-                    leftAt = Date.now();
+                    await ready(own.open(url(subject, call)), () => own.close());
+                    left();
                     await own.close();
                   }
                 } else if (scenario.teardown === 'context') {
                   const { tab, closeContext } = await shared.openInNewContext(url(subject, call));
-                  await tab.waitReady();
-                  leftAt = Date.now();
+                  await ready(tab, closeContext);
+                  left();
                   await closeContext();
                 } else {
                   const tab = await shared.open(url(subject, call));
-                  await tab.waitReady();
-                  leftAt = Date.now();
+                  await ready(tab, () => tab.close());
+                  left();
                   await scenario.leave(tab, env);
                   await sleep(SETTLE_MS);
                   if (!tab.isClosed()) await tab.close();
                 }
-                // (A crash trial has waited for its ends already.)
-                await sleep(scenario.teardown === 'crash' ? 0 : scenario.teardown ? SETTLE_MS : 200);
-                const records = standin.state.records({ callId: call.call_id });
-                process.stderr.write(!valid ? '!' : records.length === 1 ? '.' : records.length === 0 ? 'x' : 'D');
-                return { count: records.length, latency: records[0] ? records[0].receivedAt - leftAt : null, valid };
+                return true;
+              };
+              let setupRetries = 0;
+              // A trial whose setup fails before the leave (a driver that does not start, a
+              // page that does not load) measured nothing: it is run again with a new call, up
+              // to SETUP_TRIES times. An error after the leave is counted in the cell's
+              // `errors`, and the call's ends are counted as usual.
+              const trial = async () => {
+                for (let attempt = 1; ; attempt++) {
+                  const call = standin.state.mintCall();
+                  let leftAt = null;
+                  let valid = true;
+                  let error = false;
+                  try {
+                    valid = await leaveOnce(call, () => (leftAt = Date.now()));
+                  } catch (failure) {
+                    if (leftAt === null && attempt < SETUP_TRIES) {
+                      process.stderr.write(`[setup failed, again: ${String(failure?.message ?? failure).split('\n')[0]}]`);
+                      setupRetries++;
+                      continue;
+                    }
+                    if (leftAt === null) throw failure;
+                    process.stderr.write(`[error after the leave: ${String(failure?.message ?? failure).split('\n')[0]}]`);
+                    error = true;
+                  }
+                  // (A crash trial has waited for its ends already.)
+                  await sleep(scenario.teardown === 'crash' && !error ? 0 : scenario.teardown ? SETTLE_MS : 200);
+                  const records = standin.state.records({ callId: call.call_id });
+                  process.stderr.write(!valid ? '!' : records.length === 1 ? '.' : records.length === 0 ? 'x' : 'D');
+                  return { count: records.length, latency: records[0] ? records[0].receivedAt - leftAt : null, valid, error };
+                }
               };
               const outcomes = await pool(N, scenario.teardown ? 1 : TAB_CONCURRENCY[engineName], trial);
               const counts = outcomes.map((o) => o.count);
@@ -261,7 +303,13 @@ async function main() {
                 medianLatencyMs: median(latencies),
               };
               if (scenario.teardown === 'crash') cell.invalid = outcomes.filter((o) => !o.valid).length;
+              const errors = outcomes.filter((o) => o.error).length;
+              if (errors) cell.errors = errors;
+              if (setupRetries) cell.setupRetries = setupRetries;
               cells.push(cell);
+              // So far, in case a later cell fails the whole run (the final file is written at
+              // the end, merged with --merge).
+              writeFileSync(path.join(ROOT, 'bench-results', 'delivery.partial.json'), JSON.stringify({ n: N, versions, preflightDelayMs: DELAY_MS, relayPath: RELAY_PATH, cells }, null, 2));
               process.stderr.write(` ${engineName} / ${scenario.name} / ${subject.name} / ${delay} ms: ${cell.delivered}/${N}\n`);
             }
           }
@@ -295,7 +343,7 @@ async function main() {
     '|---|---|---|---|---|---|---|',
     ...cells.map(
       (c) =>
-        `| ${c.engine} | ${c.scenario} | ${c.sender} | ${c.preflightDelayMs} ms | ${c.delivered}/${c.n}${c.invalid ? ` (${c.invalid} invalid)` : ''} | ${c.duplicates} | ${c.medianLatencyMs === null ? '—' : `${Math.round(c.medianLatencyMs)} ms`} |`,
+        `| ${c.engine} | ${c.scenario} | ${c.sender} | ${c.preflightDelayMs} ms | ${c.delivered}/${c.n}${c.invalid ? ` (${c.invalid} invalid)` : ''}${c.errors ? ` (${c.errors} errors after the leave)` : ''}${c.setupRetries ? ` (${c.setupRetries} setups retried)` : ''} | ${c.duplicates} | ${c.medianLatencyMs === null ? '—' : `${Math.round(c.medianLatencyMs)} ms`} |`,
     ),
     '',
   ];
@@ -317,6 +365,9 @@ async function main() {
   for (const c of cells.filter((c) => c.invalid > 0)) {
     console.error(`FAIL: ${c.engine} / ${c.scenario} / ${c.sender}: ${c.invalid}/${c.n} trials did not crash the tab, or the other tab died with it`);
     failed = true;
+  }
+  for (const c of cells.filter((c) => c.errors > 0)) {
+    console.error(`NOTE: ${c.engine} / ${c.scenario} / ${c.sender}: ${c.errors}/${c.n} trials failed after the leave (their ends were counted)`);
   }
   const quitRelay = cells.find((c) => c.engine === 'firefox' && c.scenario === 'browser close' && c.sender === 'library + relay' && c.preflightDelayMs === 0);
   if (quitRelay) {

@@ -207,7 +207,10 @@ const webkit = {
   can: { beforeUnloadClose: false, contextClose: false, dialogs: false, sessionClose: true, crash: false },
   async launch() {
     const driver = await startWebKitDriver();
-    const session = await webKitSession(driver.url);
+    const session = await webKitSession(driver.url).catch((error) => {
+      driver.stop(); // else its Xvfb and driver outlive this process
+      throw error;
+    });
     // The first window stays open as "home", so closing a test tab never ends the session.
     const home = await session.getWindowHandle();
     let queue = Promise.resolve(); // WebDriver runs one command at a time: serialize tabs
