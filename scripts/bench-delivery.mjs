@@ -31,6 +31,7 @@
 //
 // Usage: node scripts/bench-delivery.mjs [--n 20] [--engines chromium,firefox,webkit]
 //                                        [--with-delay] [--scenarios reload --merge]
+//                                        [--subjects 'library + relay;library']
 // Writes bench-results/delivery.{json,md}; the README's browser-support table is generated
 // from the JSON by scripts/support-table.mjs.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -65,6 +66,9 @@ const WITH_DELAY = process.argv.includes('--with-delay');
 // --scenarios a,b: only those; --merge: replace just their cells in the existing results.
 const ONLY = option('--scenarios', null)?.split(',');
 const MERGE = process.argv.includes('--merge');
+// --subjects 'library + relay;plain sendBeacon same-origin (relay)': only those senders (names
+// separated by ';', as they contain commas).
+const SUBJECTS = option('--subjects', null)?.split(';');
 if (!Number.isInteger(N) || N < 1 || ENGINE_NAMES.some((name) => !ENGINES[name])) {
   console.error('usage: node scripts/bench-delivery.mjs [--n 20] [--engines chromium,firefox,webkit] [--with-delay]');
   process.exit(2);
@@ -227,6 +231,7 @@ async function main() {
           for (const delay of delays) {
             standin.state.configure({ preflightDelayMs: delay });
             for (const subject of subjectsFor(engine)) {
+              if (SUBJECTS && !SUBJECTS.includes(subject.name)) continue;
               // One trial: open the page, leave it, count the ends of its call. `left()` marks the
               // leave (the latency's start).
               const leaveOnce = async (call, left) => {
@@ -286,6 +291,7 @@ async function main() {
                   await sleep(scenario.teardown === 'crash' && !error ? 0 : scenario.teardown ? SETTLE_MS : 200);
                   const records = standin.state.records({ callId: call.call_id });
                   process.stderr.write(!valid ? '!' : records.length === 1 ? '.' : records.length === 0 ? 'x' : 'D');
+                  if (records.length > 1) process.stderr.write(`[duplicate: ${records.map((r) => `${r.origin ?? 'no origin'} +${r.receivedAt - leftAt} ms`).join(', ')}]`);
                   return { count: records.length, latency: records[0] ? records[0].receivedAt - leftAt : null, valid, error };
                 }
               };
@@ -327,7 +333,7 @@ async function main() {
   const resultsFile = path.join(ROOT, 'bench-results', 'delivery.json');
   if (MERGE && existsSync(resultsFile)) {
     const previous = JSON.parse(readFileSync(resultsFile, 'utf8'));
-    const replaced = (c) => ENGINE_NAMES.includes(c.engine) && (!ONLY || ONLY.includes(c.scenario));
+    const replaced = (c) => ENGINE_NAMES.includes(c.engine) && (!ONLY || ONLY.includes(c.scenario)) && (!SUBJECTS || SUBJECTS.includes(c.sender));
     const order = SCENARIOS.map((sc) => sc.name);
     cells.splice(0, 0, ...previous.cells.filter((c) => !replaced(c)));
     cells.sort((a, b) => Object.keys({ ...previous.versions, ...versions }).indexOf(a.engine) - Object.keys({ ...previous.versions, ...versions }).indexOf(b.engine) || order.indexOf(a.scenario) - order.indexOf(b.scenario));

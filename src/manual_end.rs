@@ -69,6 +69,7 @@ impl Via {
 
 /// End a call now. Returns the in-flight promise if one exists for this id.
 pub(crate) fn end(id: CallId, overrides: EndOverrides) -> Result<Promise, Failure> {
+    page::catch_up_with_unload();
     end_via(id, overrides, Via::Manual)
 }
 

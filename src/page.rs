@@ -5,9 +5,10 @@
 //!
 //! All state is in one page-global `RefCell`. Every access uses `try_borrow_mut`; the only JS
 //! called while it is borrowed is `add/removeEventListener`, `AbortController.abort`, Web
-//! Lock requests and `localStorage` writes, with errors caught, and a re-entrant call (an
-//! instrumented `fetch`, an `abort` listener) gets a typed error instead of a panic. `fetch`,
-//! `fetchLater`, `sendBeacon`, console and app listeners run outside the borrow.
+//! Lock requests, `localStorage` writes and handing `js/beacon.js` the unload's relay beacons,
+//! with errors caught, and a re-entrant call (an instrumented `fetch`, an `abort` listener)
+//! gets a typed error instead of a panic. `fetch`, `fetchLater`, `sendBeacon`, console and
+//! app listeners run outside the borrow.
 
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -64,11 +65,20 @@ pub(crate) struct State {
     beforeunload: Option<EventListener>,
     /// One per armed call that no `fetchLater` holds, while `recover` is on.
     guards: Vec<Guard>,
+    /// The relay body of every armed call that no `fetchLater` holds, while a relay is set.
+    relay_bodies: Vec<RelayBody>,
     /// Whether the API-key warning was given.
     pub warned_api_key: bool,
     /// Counts `pagehide`s. A `beforeunload` check scheduled before one of them is stale: the
     /// page was left (or cached and restored) since, and its calls are not that leave's.
     leaves: u32,
+}
+
+/// A call's beacon body for the relay, built ahead of the page leave (see `js/beacon.js`).
+struct RelayBody {
+    id: CallId,
+    token: EndToken,
+    body: JsValue,
 }
 
 page_global! {
@@ -125,6 +135,35 @@ impl State {
                 None => self.guards.extend(Guard::new(call)),
             }
         }
+        let relay = self.config.relay_url.is_some();
+        self.relay_bodies.retain(|kept| {
+            relay
+                && registry.armed_calls().any(|call| {
+                    call.deferred.is_none() && call.id == kept.id && call.token == kept.token
+                })
+        });
+        if relay {
+            for call in registry
+                .armed_calls()
+                .filter(|call| call.deferred.is_none())
+            {
+                if !self.relay_bodies.iter().any(|kept| kept.id == call.id) {
+                    if let Some(body) = transport::relay_body(call) {
+                        self.relay_bodies.push(RelayBody {
+                            id: call.id.clone(),
+                            token: call.token.clone(),
+                            body,
+                        });
+                    }
+                }
+            }
+        }
+        transport::publish_unload_beacons(
+            self.config.relay_url.as_ref().map(BaseUrl::as_stored),
+            self.relay_bodies
+                .iter()
+                .map(|kept| (kept.id.as_str(), &kept.body)),
+        );
         if !self.registry.needs_page_leave() {
             self.beforeunload = None;
             return Ok(());
@@ -204,6 +243,7 @@ extern "C" {
 /// Arm a call for page-leave sending; `base_url` overrides the configured one.
 pub(crate) fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> Result<(), Failure> {
     window()?;
+    catch_up_with_unload();
     let (mut call, use_deferred, warn) = update(|state| {
         if state.registry.is_ending(&id) {
             return Err(being_ended());
@@ -275,6 +315,7 @@ pub(crate) fn cancel_deferred(deferred: Option<&Deferred>) {
 /// Forget a call without sending (its deferred request is withdrawn; an end of it waiting to
 /// retry is settled now and never retried). Whether it was tracked.
 pub(crate) fn untrack(id: &CallId) -> Result<bool, Failure> {
+    catch_up_with_unload();
     let (was_armed, ending) = update(|state| {
         let armed = state.registry.disarm(id);
         cancel_deferred(armed.as_ref().and_then(|call| call.deferred.as_ref()));
@@ -289,6 +330,7 @@ pub(crate) fn untrack(id: &CallId) -> Result<bool, Failure> {
 
 /// The tracked ids.
 pub(crate) fn tracked_ids() -> Result<Vec<String>, Failure> {
+    catch_up_with_unload();
     read(|state| {
         Ok(state
             .registry
@@ -320,6 +362,27 @@ fn on_before_unload(generation: u32) {
 /// the ends go to the outbox instead. Never throws; a call that can be neither sent nor stored
 /// is lost to this page (the server's timeout is the backstop).
 fn on_leave(leave: Leave) {
+    // The relay beacons `js/beacon.js`'s listener sent, first thing in this `pagehide`.
+    let beaconed = if leave == Leave::Unload {
+        transport::unload_beaconed()
+    } else {
+        Vec::new()
+    };
+    leave_with(leave, &beaconed);
+}
+
+/// Catch up with an unload that `js/beacon.js` began: when its listener has sent beacons and
+/// an app's `pagehide` listener calls the library before the library's own listener runs,
+/// the leave is taken first, so those calls are not ended or tracked as if still armed.
+/// Called by every entry point that reads or changes the tracked calls.
+pub(crate) fn catch_up_with_unload() {
+    let beaconed = transport::unload_beaconed();
+    if !beaconed.is_empty() {
+        leave_with(Leave::Unload, &beaconed);
+    }
+}
+
+fn leave_with(leave: Leave, beaconed: &[(String, bool)]) {
     let offline = is_offline();
     if !policy::leave_acts(leave, offline) {
         return;
@@ -359,7 +422,10 @@ fn on_leave(leave: Leave) {
         }
         let delivered = match action {
             LeaveAction::LeaveToBrowser | LeaveAction::AlreadySent => true,
-            LeaveAction::Send => send_on_leave(&call, relay.as_ref()),
+            LeaveAction::Send => match beaconed.iter().find(|(id, _)| id == call.id.as_str()) {
+                Some((_, queued)) => *queued || transport::send_and_forget(&call),
+                None => send_on_leave(&call, relay.as_ref()),
+            },
             LeaveAction::Store => false,
         };
         if delivered {
@@ -397,8 +463,10 @@ fn on_leave(leave: Leave) {
 /// To the relay when there is one (a beacon survives a Firefox quit, a fetch does not); a
 /// beacon the browser refuses falls back to the fetch. Whether the browser took it.
 fn send_on_leave(call: &Call, relay: Option<&BaseUrl>) -> bool {
-    relay.is_some_and(|relay| transport::send_beacon_to_relay(relay.as_stored(), call))
-        || transport::send_and_forget(call)
+    relay.is_some_and(|relay| {
+        transport::relay_body(call)
+            .is_some_and(|body| transport::beacon_to_relay(relay.as_stored(), &body))
+    }) || transport::send_and_forget(call)
 }
 
 /// `navigator.onLine === false`: the browser knows it has no network (`true` proves nothing).

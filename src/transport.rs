@@ -36,10 +36,18 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
 
-    // `catch`: absent (old browsers, workers) or refused, it throws; that means "not sent".
-    #[wasm_bindgen(catch, js_namespace = navigator, js_name = sendBeacon)]
-    fn send_beacon(url: &str, body: &JsValue) -> Result<JsValue, JsValue>;
+}
 
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// `navigator.sendBeacon(url, body)`; whether it was queued (never throws).
+    fn beacon(url: &str, body: &JsValue) -> bool;
+
+    #[wasm_bindgen(js_name = publishBeacons)]
+    fn publish_beacons(url: &JsValue, calls: &js_sys::Array);
+
+    #[wasm_bindgen(js_name = takeBeaconed)]
+    fn take_beaconed() -> js_sys::Array;
 }
 
 /// The end request's init: POST, bearer, no body, no cookies, not cached.
@@ -133,21 +141,51 @@ pub(crate) fn send_and_forget<D>(call: &Armed<D>) -> bool {
     }
 }
 
-/// Send during a page leave to the app's relay (`configure({relayUrl})`) with
-/// `navigator.sendBeacon`: the body `{"callId", "endToken"}` as `text/plain` JSON (a beacon
-/// cannot carry `Authorization`; the relay adds it). Whether the browser queued it (it
-/// refuses past its beacon quota); the caller falls back to [`send_and_forget`] then.
-pub(crate) fn send_beacon_to_relay<D>(relay_url: &str, call: &Armed<D>) -> bool {
+/// The body a page leave sends to the app's relay (`configure({relayUrl})`) with
+/// `navigator.sendBeacon`: `{"callId", "endToken"}` as `text/plain` JSON (a beacon cannot
+/// carry `Authorization`; the relay adds it). Built when the call is tracked, not in the
+/// handler: in a closing Firefox tab a beacon that is not the first thing `pagehide` does is
+/// often lost (measured: body built at load 28/28, built in the handler 4/8).
+pub(crate) fn relay_body<D>(call: &Armed<D>) -> Option<JsValue> {
     let body = Object::new();
-    let text = Reflect::set(&body, &"callId".into(), &call.id.as_str().into())
-        .and_then(|_| Reflect::set(&body, &"endToken".into(), &call.token.as_str().into()))
-        .and_then(|_| js_sys::JSON::stringify(&body));
-    match text {
-        Ok(text) => {
-            matches!(send_beacon(relay_url, &text), Ok(queued) if queued.as_bool() == Some(true))
-        }
-        Err(_) => false,
+    Reflect::set(&body, &"callId".into(), &call.id.as_str().into()).ok()?;
+    Reflect::set(&body, &"endToken".into(), &call.token.as_str().into()).ok()?;
+    js_sys::JSON::stringify(&body).ok().map(Into::into)
+}
+
+/// Send `body` ([`relay_body`]) to the relay with `navigator.sendBeacon`. Whether the browser
+/// queued it (it refuses past its beacon quota); the caller falls back to
+/// [`send_and_forget`] then.
+pub(crate) fn beacon_to_relay(relay_url: &str, body: &JsValue) -> bool {
+    beacon(relay_url, body)
+}
+
+/// Tell `js/beacon.js` what an unload sends first: to `relay_url`, `(call id, body)` pairs.
+pub(crate) fn publish_unload_beacons<'a>(
+    relay_url: Option<&str>,
+    calls: impl Iterator<Item = (&'a str, &'a JsValue)>,
+) {
+    let list = js_sys::Array::new();
+    for (id, body) in calls {
+        list.push(&js_sys::Array::of2(&id.into(), body));
     }
+    publish_beacons(&relay_url.map_or(JsValue::NULL, Into::into), &list);
+}
+
+/// What `js/beacon.js`'s listener did in this unload's `pagehide`, before the library's own
+/// listener ran: per call id, whether the browser queued its beacon (`false`: refused).
+pub(crate) fn unload_beaconed() -> alloc::vec::Vec<(String, bool)> {
+    let taken = take_beaconed();
+    let ids = |at: u32, queued: bool| {
+        js_sys::Array::from(&taken.get(at))
+            .iter()
+            .filter_map(|id| id.as_string())
+            .map(move |id| (id, queued))
+            .collect::<alloc::vec::Vec<_>>()
+    };
+    let mut beaconed = ids(0, true);
+    beaconed.extend(ids(1, false));
+    beaconed
 }
 
 /// The time budget of one manual end, shared by all its attempts: one abort timer of

@@ -12,6 +12,9 @@
 #[path = "support/web.rs"]
 mod web;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -72,7 +75,8 @@ async fn beforeunload_exists_exactly_while_calls_are_tracked_and_pagehide_stays(
     let mark = request_mark();
     track(&a);
     track(&b);
-    assert_eq!(listener_count("pagehide"), 1);
+    // js/beacon.js's (added when the package was imported) and the library's own.
+    assert_eq!(listener_count("pagehide"), 2);
     assert_eq!(listener_count("beforeunload"), 1);
     for never in ["unload", "visibilitychange", "freeze"] {
         assert_eq!(listener_count(never), 0, "never a {never} listener");
@@ -83,7 +87,7 @@ async fn beforeunload_exists_exactly_while_calls_are_tracked_and_pagehide_stays(
         0,
         "beforeUnload: false removes it"
     );
-    assert_eq!(listener_count("pagehide"), 1);
+    assert_eq!(listener_count("pagehide"), 2);
     use_standin(true);
     assert_eq!(listener_count("beforeunload"), 1);
     assert!(untrack_call(a.id.clone().into()).unwrap());
@@ -91,19 +95,19 @@ async fn beforeunload_exists_exactly_while_calls_are_tracked_and_pagehide_stays(
         !untrack_call(a.id.clone().into()).unwrap(),
         "second untrack is a no-op"
     );
-    assert_eq!(listener_count("pagehide"), 1, "b is still tracked");
+    assert_eq!(listener_count("pagehide"), 2, "b is still tracked");
     let response = JsFuture::from(end_call(b.id.clone().into(), JsValue::UNDEFINED))
         .await
         .unwrap();
     assert_eq!(text(&response, "callId"), b.id);
     assert_eq!(
         listener_count("pagehide"),
-        1,
+        2,
         "pagehide stays once added (it costs nothing; added early it runs first)"
     );
     assert_eq!(
         capture_listener_count("pagehide"),
-        1,
+        2,
         "in the capture phase"
     );
     assert_eq!(listener_count("beforeunload"), 0);
@@ -471,7 +475,8 @@ async fn a_host_listener_that_stops_propagation_cannot_starve_ours() {
     let mark = request_mark();
     track(&call);
     assert_eq!(capture_listener_count("beforeunload"), 1, "capture phase");
-    assert_eq!(capture_listener_count("pagehide"), 1, "capture phase");
+    // js/beacon.js's (added when the package was imported) and the library's own.
+    assert_eq!(capture_listener_count("pagehide"), 2, "capture phase");
     dispatch("beforeunload");
     settle().await;
     dispatch_transition("pagehide", false);
@@ -541,6 +546,96 @@ async fn a_beacon_the_browser_refuses_falls_back_to_the_keepalive_fetch() {
     dispatch_transition("pagehide", false);
     assert_eq!(beacons_since(beacons).length(), 1, "tried");
     assert_eq!(requests_since(mark).length(), 1, "then fetched");
+    assert_eq!(received(&call.id).await.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_unload_beacon_is_sent_before_a_pagehide_listener_added_between_import_and_init() {
+    fresh().await;
+    voice_end_call::api::configure(relay_options("/end-call-relay")).unwrap();
+    let call = mint().await;
+    track(&call);
+    let (mark, beacons) = (request_mark(), beacon_mark());
+    let host = add_host_pagehide(&JsValue::UNDEFINED);
+    dispatch_transition("pagehide", false);
+    remove_host_pagehide(&host);
+    let seen = seen_beacons(&host);
+    assert_eq!(seen.length(), 1);
+    assert_eq!(
+        seen.get(0).as_f64(),
+        Some(f64::from(beacons + 1)),
+        "the beacon was out before the host's listener ran"
+    );
+    let sent = beacons_since(beacons);
+    assert_eq!(sent.length(), 1, "once");
+    let body = js_sys::JSON::parse(&text(&sent.get(0), "body")).unwrap();
+    assert_eq!(text(&body, "callId"), call.id);
+    assert_eq!(text(&body, "endToken"), call.token);
+    assert_eq!(requests_since(mark).length(), 0, "no fetch besides it");
+    assert_eq!(
+        voice_end_call::api::tracked_calls().unwrap().length(),
+        0,
+        "the leave took it"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_host_pagehide_listener_between_the_beacon_and_the_library_sees_the_call_taken() {
+    fresh().await;
+    voice_end_call::api::configure(relay_options("/end-call-relay")).unwrap();
+    let call = mint().await;
+    track(&call);
+    let (mark, beacons) = (request_mark(), beacon_mark());
+    let seen_inside = Rc::new(RefCell::new(None));
+    let inside = seen_inside.clone();
+    let id = call.id.clone();
+    let act = Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
+        let tracked = voice_end_call::api::tracked_calls().map(|ids| ids.length());
+        let untracked = voice_end_call::api::untrack_call(id.as_str().into());
+        *inside.borrow_mut() = Some((tracked.ok(), untracked.ok()));
+    });
+    let host = add_host_pagehide(act.as_ref());
+    dispatch_transition("pagehide", false);
+    remove_host_pagehide(&host);
+    assert_eq!(
+        *seen_inside.borrow(),
+        Some((Some(0), Some(false))),
+        "inside the host's listener the call is already taken by the leave"
+    );
+    assert_eq!(beacons_since(beacons).length(), 1);
+    assert_eq!(requests_since(mark).length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_unload_beacon_follows_the_configuration_and_the_latest_token() {
+    fresh().await;
+    let call = mint().await;
+    track(&call);
+    // A relay set after the call was tracked; then the call tracked again with a new token.
+    voice_end_call::api::configure(relay_options("/end-call-relay")).unwrap();
+    let newer = format!("{}x", call.token);
+    voice_end_call::api::track_call(js_options(&[
+        ("callId", call.id.as_str().into()),
+        ("endToken", newer.as_str().into()),
+    ]))
+    .unwrap();
+    let beacons = beacon_mark();
+    dispatch_transition("pagehide", false);
+    let sent = beacons_since(beacons);
+    assert_eq!(sent.length(), 1);
+    let body = js_sys::JSON::parse(&text(&sent.get(0), "body")).unwrap();
+    assert_eq!(text(&body, "endToken"), newer);
+
+    // The relay removed again: an unload fetches, no beacon.
+    fresh().await;
+    voice_end_call::api::configure(relay_options("/end-call-relay")).unwrap();
+    let call = mint().await;
+    track(&call);
+    voice_end_call::api::configure(js_options(&[("relayUrl", JsValue::NULL)])).unwrap();
+    let (mark, beacons) = (request_mark(), beacon_mark());
+    dispatch_transition("pagehide", false);
+    assert_eq!(beacons_since(beacons).length(), 0);
+    assert_eq!(requests_since(mark).length(), 1);
     assert_eq!(received(&call.id).await.length(), 1);
 }
 
