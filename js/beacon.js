@@ -42,21 +42,28 @@ export function takeBeaconed() {
   return taken;
 }
 
-if (typeof globalThis.addEventListener === 'function') {
-  globalThis.addEventListener(
-    'pagehide',
-    (event) => {
-      if (event.persisted || !relayUrl || globalThis.navigator.onLine === false) return;
-      const calls = pending;
-      pending = [];
-      for (const [id, body] of calls) {
-        // Counted as sent before the call: a closing Firefox tab can stop this script inside
-        // sendBeacon, uncatchably, after the beacon was queued (measured: it arrived, and the
-        // library's listener, which still ran, sent it again). A refusal takes it back.
-        sent.push(id);
-        if (!beacon(relayUrl, body)) refused.push(sent.pop());
-      }
-    },
-    true,
-  );
+function onPageHide(event) {
+  if (event.persisted || !relayUrl || globalThis.navigator.onLine === false) return;
+  const calls = pending;
+  pending = [];
+  for (const [id, body] of calls) {
+    // Counted as sent before the call: a closing Firefox tab can stop this script inside
+    // sendBeacon, uncatchably, after the beacon was queued (measured: it arrived, and the
+    // library's listener, which still ran, sent it again). A refusal takes it back.
+    sent.push(id);
+    if (!beacon(relayUrl, body)) refused.push(sent.pop());
+  }
 }
+
+let listening = false;
+
+// Add the listener (once). Called here, at import, and again by the library just before it
+// adds its own pagehide listener, in case a bundler dropped this module's top-level call
+// (package.json lists this file under sideEffects, so none should).
+export function listenForUnload() {
+  if (listening || typeof globalThis.addEventListener !== 'function') return;
+  listening = true;
+  globalThis.addEventListener('pagehide', onPageHide, true);
+}
+
+listenForUnload();

@@ -182,6 +182,8 @@ impl State {
 
     fn add_page_hide(&mut self) -> Result<(), Failure> {
         if self.pagehide.is_none() {
+            // Before ours: it sends the unload's relay beacons first (see `js/beacon.js`).
+            transport::listen_for_unload();
             self.pagehide = Some(lifecycle::page_hide(&window()?, on_leave).map_err(not_added)?);
         }
         Ok(())

@@ -48,6 +48,10 @@ extern "C" {
 
     #[wasm_bindgen(js_name = takeBeaconed)]
     fn take_beaconed() -> js_sys::Array;
+
+    /// Add `js/beacon.js`'s `pagehide` listener if its import did not (idempotent).
+    #[wasm_bindgen(js_name = listenForUnload)]
+    pub(crate) fn listen_for_unload();
 }
 
 /// The end request's init: POST, bearer, no body, no cookies, not cached.

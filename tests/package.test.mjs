@@ -34,6 +34,7 @@ test('the tarball ships the wasm (and its inlined copy), glue, entries, types, R
   const snippet = files.find((f) => /^package\/dist\/snippets\/[^/]+\/js\/errors\.js$/.test(f));
   assert.ok(snippet, 'the EndCallError snippet');
   const locks = snippet.replace(/errors\.js$/, 'locks.js'); // orphan recovery's Web Locks IO
+  const beacon = snippet.replace(/errors\.js$/, 'beacon.js'); // an unload's relay beacons, sent first
   assert.deepEqual(files, [
     'package/LICENSE',
     'package/README.md',
@@ -46,6 +47,7 @@ test('the tarball ships the wasm (and its inlined copy), glue, entries, types, R
     'package/dist/relay.js',
     snippet,
     locks,
+    beacon,
     'package/dist/voice_end_call.js',
     'package/dist/voice_end_call_bg.inline.js',
     'package/dist/voice_end_call_bg.wasm',
