@@ -3,14 +3,17 @@
 // holds, while a relay is set: what an online unload sends) and publishes them here, with
 // their bodies built ahead of time, whenever its state changes.
 //
-// Why not from the wasm listener: in a closing Firefox tab a beacon is lost when other work
-// comes first in `pagehide`, even a few microseconds of it (measured with plain pages: beacon
-// first 28/28; after building its body 4/8; after 20 µs of work 2–4/10). Sent from Rust, behind
-// the listener's call into wasm, with its body built at track time, it measured 4/20 where the
-// plain beacon got 20/20. This listener is added when this module is evaluated (when the
-// package is imported), in the capture phase, so it runs before the library's own `pagehide`
-// listener, which `init()` adds later and which then takes the calls sent here as sent
-// (and fetches those whose beacon was refused).
+// Why a plain listener of its own: in a closing Firefox tab the library's beacon was mostly
+// lost when its own (wasm) listener sent it (bench:delivery, Firefox tab close / context
+// close, N=20: 4/20 and 4/20 — also with the body built at track time and the beacon the
+// first thing that listener did: 4/20 and 6/20), while a plain page beaconing first got
+// 20/20. From this listener: 20/20 and 20/20. (With this listener present but idle and the
+// library's listener beaconing through `beacon` below: 19/20 and 16/20 — so the order is not
+// the whole story; Firefox's mechanism is not understood. This is the variant measured best.)
+// This listener is added when this module is evaluated (when the package is imported), in the
+// capture phase, so it runs before the library's own `pagehide` listener, which `init()` adds
+// later and which then takes the calls sent here as sent (and fetches those whose beacon was
+// refused).
 
 let relayUrl = null;
 let pending = [];

@@ -122,8 +122,9 @@ const SCENARIOS = [
     // P(0 of 17) = 0.75^17 = 0.75%; at the pooled 25/60 = 0.42, 0.58^17 = 0.01%.
     measured: { firefox: { reps: 17, floor: 1 } },
     // With the relay the beacon goes first (js/beacon.js): bench:delivery 2026-11-30, this
-    // leave, 20/20 and 20/20 (4/20 with the beacon sent from the wasm listener). Floor 7 of 10:
-    // at a rate of 0.9, P(below) = 1.3%; at the wasm listener's 0.2, P(reaching it) = 0.09%.
+    // leave, 20/20 (4/20 for the build before, beaconing from the wasm listener; this cell ran
+    // against that build: 4/10). Floor 7 of 10: at a rate of 0.9, P(below) = 1.3%; at the
+    // earlier build's 0.2, P(reaching it) = 0.09%.
     relayMeasured: { firefox: RELAY_FLOOR },
   },
   {
@@ -213,8 +214,8 @@ const SCENARIOS = [
     // Lowest rate seen: 5/20 = 0.25. At 0.25, P(0 of 17) = 0.75^17 = 0.75%; at the pooled
     // 24/60 = 0.4, 0.6^17 = 0.02%.
     measured: { firefox: { reps: 17, floor: 1 } },
-    // With the relay: bench:delivery 2026-11-30, context close, 20/20 (6/20 from the wasm
-    // listener); see "tab close".
+    // With the relay: bench:delivery 2026-11-30, context close, 20/20 (4/20 for the build
+    // before; this cell against it: 3/10); see "tab close".
     relayMeasured: { firefox: RELAY_FLOOR },
   },
   {
