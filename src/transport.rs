@@ -147,9 +147,9 @@ pub(crate) fn send_and_forget<D>(call: &Armed<D>) -> bool {
 
 /// The body a page leave sends to the app's relay (`configure({relayUrl})`) with
 /// `navigator.sendBeacon`: `{"callId", "endToken"}` as `text/plain` JSON (a beacon cannot
-/// carry `Authorization`; the relay adds it). Built when the call is tracked, not in the
-/// handler: in a closing Firefox tab a beacon that is not the first thing `pagehide` does is
-/// often lost (measured: body built at load 28/28, built in the handler 4/8).
+/// carry `Authorization`; the relay adds it). For an unload it is built when the call is
+/// tracked and handed to `js/beacon.js` (see `page::State::sync_derived`), whose listener
+/// sends it first thing; other leaves build it as they send.
 pub(crate) fn relay_body<D>(call: &Armed<D>) -> Option<JsValue> {
     let body = Object::new();
     Reflect::set(&body, &"callId".into(), &call.id.as_str().into()).ok()?;
