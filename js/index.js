@@ -6,6 +6,11 @@ import { EndCallError } from './errors.js';
 
 export { EndCallError };
 
+// Internal, not in index.d.ts: the very module instance init() loads, for voice-end-call/relay
+// (its checks are the wasm's) and the soak test (the wasm's memory). This file is shipped
+// bundled with the glue (scripts/build.sh), so nothing else can import the glue itself.
+export { relayRequest as _relayRequest, default as _initWasm } from './voice_end_call.js';
+
 let loading; // the one init promise, kept while it is pending or fulfilled
 let ready = false;
 

@@ -15,8 +15,7 @@
 //
 // Unminified on purpose: it runs on servers, where size does not matter and a reader should be
 // able to audit what happens to a token.
-import init, { EndCallError } from './index.js';
-import { relayRequest } from './voice_end_call.js';
+import init, { EndCallError, _relayRequest as relayRequest } from './index.js';
 
 const NAME = 'voice-end-call/relay';
 const OPTIONS = ['apiBaseUrl', 'fetch', 'timeoutMs', 'maxBodyBytes', 'wasm'];

@@ -40,6 +40,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST_SOURCE = path.join(ROOT, 'dist');
 // The shipped wasm with its function names (scripts/wasm-pipeline.sh), for the ledger.
 const NAMED_WASM_SOURCE = path.join(ROOT, 'target', 'voice_end_call_bg.named.wasm');
+// The glue before the build bundles it into dist/index.js, for the wasm + glue figure.
+const GLUE_SOURCE = path.join(ROOT, 'target', 'glue', 'voice_end_call.js');
 // The minimal wasm-bindgen module init() is compared with, as the bench builds it.
 const MINIMAL_DIR = path.join(ROOT, 'target', 'bench-minimal', 'pkg');
 // A private copy of dist/ taken at start, so every section measures the same build even if
@@ -172,32 +174,28 @@ function compressed(buffer) {
   return { raw: buffer.length, gzip: gzipSync(buffer, { level: 9 }).length, brotli: brotliSize(buffer) };
 }
 
-// The ledger's names for the JS a page loads (snippets: `snippet js/<file>`).
+// The ledger's names for the JS a page loads.
 const JS_LABELS = {
-  'voice_end_call.js': 'wasm-bindgen glue (voice_end_call.js)',
-  'index.js': 'entry (index.js)',
-  'errors.js': 'errors.js (re-exports EndCallError)',
+  'index.js': 'index.js (entry, wasm-bindgen glue and snippets, bundled)',
 };
 
 async function measureSizes() {
   const files = {};
-  // Every file a page loads: the wasm, the glue, the entry, and the error class (a
-  // wasm-bindgen snippet, re-exported by errors.js).
-  const snippets = (await readdir(path.join(DIST, 'snippets'), { recursive: true }))
-    .filter((name) => name.endsWith('.js'))
-    .map((name) => path.join('snippets', name));
+  // Every file a page loads: the wasm, and the entry with the glue and the JS the Rust side
+  // imports bundled into it (scripts/build.sh).
   const js = {};
-  for (const name of ['voice_end_call_bg.wasm', 'voice_end_call.js', 'index.js', 'errors.js', ...snippets]) {
+  for (const name of ['voice_end_call_bg.wasm', 'index.js']) {
     const bytes = await readFile(path.join(DIST, name));
     files[`dist/${name}`] = compressed(bytes);
-    if (name.endsWith('.js')) js[JS_LABELS[name] ?? name.replace(/^snippets\/[^/]+\//, 'snippet ')] = bytes;
+    if (name.endsWith('.js')) js[JS_LABELS[name]] = bytes;
   }
   const everything = Object.values(files).reduce((sum, f) => sum + f.brotli, 0);
   const wasm = await readFile(path.join(DIST, 'voice_end_call_bg.wasm'));
   const wasmSha256 = createHash('sha256').update(wasm).digest('hex').slice(0, 16);
   const wasmBrotli = files['dist/voice_end_call_bg.wasm'].brotli;
-  // The build minifies the glue already (scripts/build.sh).
-  const total = wasmBrotli + files['dist/voice_end_call.js'].brotli;
+  // The glue as the pipeline leaves it, minified, before it is bundled (scripts/build.sh).
+  const glue = compressed(await readFile(path.join(DIST, '..', 'voice_end_call.js')));
+  const total = wasmBrotli + glue.brotli;
   let parts;
   try {
     const named = await readFile(path.join(DIST, '..', 'voice_end_call_bg.named.wasm'));
@@ -760,6 +758,7 @@ async function main() {
     DIST = path.join(snapshot, 'dist');
     await cp(DIST_SOURCE, DIST, { recursive: true });
     await cp(NAMED_WASM_SOURCE, path.join(snapshot, 'voice_end_call_bg.named.wasm')).catch(() => {});
+    await cp(GLUE_SOURCE, path.join(snapshot, 'voice_end_call.js'));
   } catch (error) {
     await cleanup();
     console.error(`bench: cannot copy dist/ (run bash scripts/build.sh first): ${error?.message ?? error}`);

@@ -29,26 +29,19 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball ships the wasm (and its inlined copy), glue, entries, types, README and LICENSE, and nothing else', () => {
+test('the tarball ships the wasm (and its inlined copy), the bundled entry, the React and relay entries, types, README and LICENSE, and nothing else', () => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-  const snippet = files.find((f) => /^package\/dist\/snippets\/[^/]+\/js\/errors\.js$/.test(f));
-  assert.ok(snippet, 'the EndCallError snippet');
-  const locks = snippet.replace(/errors\.js$/, 'locks.js'); // orphan recovery's Web Locks IO
-  const beacon = snippet.replace(/errors\.js$/, 'beacon.js'); // an unload's relay beacons, sent first
+  // The glue and the snippets the Rust side imports (the EndCallError class, orphan recovery's
+  // Web Locks IO, the unload's relay beacons, the request's shape) are bundled into index.js.
   assert.deepEqual(files, [
     'package/LICENSE',
     'package/README.md',
-    'package/dist/errors.js',
     'package/dist/index.d.ts',
     'package/dist/index.js',
     'package/dist/react.d.ts',
     'package/dist/react.js',
     'package/dist/relay.d.ts',
     'package/dist/relay.js',
-    snippet,
-    locks,
-    beacon,
-    'package/dist/voice_end_call.js',
     'package/dist/voice_end_call_bg.inline.js',
     'package/dist/voice_end_call_bg.wasm',
     'package/package.json',

@@ -69,8 +69,10 @@ test('the renamed pair instantiates in Node and behaves as the original', { skip
 
 test('the shipped files meet the post-condition; an unrenamed or broken glue does not', { skip }, () => {
   const wasm = readFileSync(path.join(ROOT, 'dist/voice_end_call_bg.wasm'));
-  const glue = readFileSync(path.join(ROOT, 'dist/voice_end_call.js'), 'utf8');
+  const glue = readFileSync(path.join(ROOT, 'target/glue/voice_end_call.js'), 'utf8');
   assert.deepEqual(checkShortened(wasm, glue), []);
+  // And in the module a page loads, where the glue is bundled with the entry.
+  assert.deepEqual(checkShortened(wasm, readFileSync(path.join(ROOT, 'dist/index.js'), 'utf8')), []);
   assert.ok(checkShortened(fresh.wasm, fresh.glue).length > 20, 'the long names are found');
   // Before minifying, the glue's own functions named after exports are still there; the
   // minifier renames them (they are local), which is why the check runs on the final files.

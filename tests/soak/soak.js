@@ -1,10 +1,10 @@
 // The soak page's driver. tests/soak.test.mjs calls window.soak.* through page.evaluate;
 // the cycles run here, in the page, so only a batch's summary crosses the driver boundary.
 import init, * as lib from '/dist/index.js';
-// The same module record the package uses (dist/index.js imports './voice_end_call.js'), so
-// its default export, called after init() resolved, returns the cached wasm exports instead
-// of instantiating again (checked in setup()).
-import wasmBindgenInit from '/dist/voice_end_call.js';
+// The glue's own init, bundled in dist/index.js (an internal export): called after init()
+// resolved, it returns the cached wasm exports instead of instantiating again (checked in
+// setup()).
+const wasmBindgenInit = lib._initWasm;
 
 const spy = window.__spy;
 let wasmExports;
