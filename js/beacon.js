@@ -1,7 +1,11 @@
-// The relay beacons of an unload, sent by a plain `pagehide` listener before anything else
-// runs. src/page.rs decides which calls they are for (every armed call that no fetchLater
-// holds, while a relay is set: what an online unload sends) and publishes them here, with
-// their bodies built ahead of time, whenever its state changes.
+// What leaves the page: the end request's shape (`send`, `sendLater`, at the end of this file),
+// and the relay beacons of an unload, sent by a plain `pagehide` listener before anything else
+// runs. (One file for both, not one each: the wasm-bindgen test runner's page load stalled now
+// and then — 1 run in 2, measured over 12 — with a fourth snippet file for it to serve.)
+//
+// The relay beacons: src/page.rs decides which calls they are for (every armed call that no
+// fetchLater holds, while a relay is set: what an online unload sends) and publishes them
+// here, with their bodies built ahead of time, whenever its state changes.
 //
 // Why a plain listener of its own: in a closing Firefox tab the library's beacon was mostly
 // lost when its own (wasm) listener sent it (bench:delivery, Firefox tab close / context
@@ -70,3 +74,48 @@ export function listenForUnload() {
 }
 
 listenForUnload();
+
+// ---- The end request ----
+// Rust (src/transport.rs) decides what is sent and when; the request's shape is built and
+// issued here, in one place (building objects key by key from wasm costs several times the
+// bytes of these lines).
+
+// POST, bearer, no body, never the app's cookies (the token is the only credential), not
+// cached.
+function request(bearer, signal) {
+  const init = { method: 'POST', credentials: 'omit', cache: 'no-store', headers: { Authorization: bearer } };
+  if (signal) init.signal = signal;
+  return init;
+}
+
+// Issue the end request now, with keepalive (it outlives the page: the reason this library
+// exists). The global fetch is looked up at call time, so an app's instrumentation sees it;
+// whatever a wrapper returns is adopted by a Promise. Throws when fetch throws.
+export function send(url, bearer, signal) {
+  const init = request(bearer, signal);
+  init.keepalive = true;
+  return Promise.resolve(globalThis.fetch(url, init));
+}
+
+// Hand the same request to the browser's fetchLater (Chromium 135+, secure contexts):
+// [AbortController, FetchLaterResult], or undefined where unsupported or refused.
+export function sendLater(url, bearer) {
+  try {
+    const fetchLater = globalThis.fetchLater;
+    if (typeof fetchLater !== 'function') return undefined;
+    const controller = new AbortController();
+    return [controller, fetchLater.call(globalThis, url, request(bearer, controller.signal))];
+  } catch {
+    return undefined;
+  }
+}
+
+// Withdraw a fetchLater request (a no-op once it was sent).
+export function withdraw(later) {
+  later[0].abort();
+}
+
+// Whether the browser has sent a fetchLater request already.
+export function activated(later) {
+  return later[1]?.activated === true;
+}

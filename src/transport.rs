@@ -28,14 +28,21 @@ use crate::timer::Timer;
 /// A tracked call as the page holds it: with its browser-held request, if any.
 pub(crate) type Call = Armed<Deferred>;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
-    // The global `fetch`, looked up at call time (so it works in windows and workers, and an
-    // app's fetch instrumentation sees the request like any other).
-    // Typed loosely: an app's fetch wrapper may return something that is not a Promise.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
+    // `fetch(url, {method: 'POST', keepalive: true, credentials: 'omit', ...})`, adopted by a
+    // Promise; throws when `fetch` throws.
+    #[wasm_bindgen(catch, js_name = send)]
+    fn fetch_end(url: &str, bearer: &str, signal: Option<&AbortSignal>)
+        -> Result<Promise, JsValue>;
 
+    /// `[AbortController, FetchLaterResult]`, or undefined where unsupported or refused.
+    #[wasm_bindgen(js_name = sendLater)]
+    fn send_later(url: &str, bearer: &str) -> JsValue;
+
+    fn withdraw(later: &JsValue);
+
+    fn activated(later: &JsValue) -> bool;
 }
 
 #[wasm_bindgen(module = "/js/beacon.js")]
@@ -54,52 +61,26 @@ extern "C" {
     pub(crate) fn listen_for_unload();
 }
 
-/// The end request's init: POST, bearer, no body, no cookies, not cached.
-fn request_init<D>(call: &Armed<D>, signal: Option<&AbortSignal>) -> Result<Object, JsValue> {
-    let headers = Object::new();
-    let bearer = call.token.bearer();
-    Reflect::set(&headers, &"Authorization".into(), &bearer.into())?;
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &"POST".into())?;
-    // Never send the app's cookies to the API; the bearer token is the only credential.
-    Reflect::set(&init, &"credentials".into(), &"omit".into())?;
-    Reflect::set(&init, &"cache".into(), &"no-store".into())?;
-    Reflect::set(&init, &"headers".into(), &headers)?;
-    if let Some(signal) = signal {
-        Reflect::set(&init, &"signal".into(), signal)?;
-    }
-    Ok(init)
-}
-
 /// Issue the end request now. Synchronous: when this returns, the browser has the request.
+/// The request's shape is in `js/shell.js`'s `send`.
 fn send<D>(call: &Armed<D>, signal: Option<&AbortSignal>) -> Result<Promise, JsValue> {
-    let init = request_init(call, signal)?;
-    // Outlives the page: the reason this library exists.
-    Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
-    let returned = global_fetch(&call.url, &init)?;
-    // A real Promise passes through unchanged; anything else is adopted by one.
-    Ok(Promise::resolve(&returned))
+    fetch_end(&call.url, &call.token.bearer(), signal)
 }
 
 /// An end request held by the browser (`fetchLater`), sent by the browser itself when the
 /// document is destroyed — even when no page event gets to run.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Deferred {
-    controller: AbortController,
-    result: JsValue,
-}
+pub(crate) struct Deferred(JsValue);
 
 impl Deferred {
     /// Withdraw the request (a no-op once it has been sent).
     pub(crate) fn cancel(&self) {
-        self.controller.abort();
+        withdraw(&self.0);
     }
 
     /// Whether the browser has sent it already.
     pub(crate) fn activated(&self) -> bool {
-        Reflect::get(&self.result, &"activated".into())
-            .map(|value| value.as_bool() == Some(true))
-            .unwrap_or(false)
+        activated(&self.0)
     }
 }
 
@@ -107,17 +88,8 @@ impl Deferred {
 /// contexts). `None` when unsupported or refused (`QuotaExceededError`, `TypeError`): the
 /// page-leave handlers then send it themselves, as without this feature.
 pub(crate) fn arm_deferred<D>(call: &Armed<D>) -> Option<Deferred> {
-    let global = js_sys::global();
-    let fetch_later: js_sys::Function = Reflect::get(&global, &"fetchLater".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let controller = AbortController::new().ok()?;
-    let init = request_init(call, Some(&controller.signal())).ok()?;
-    let result = fetch_later
-        .call2(&global, &call.url.as_str().into(), &init)
-        .ok()?;
-    Some(Deferred { controller, result })
+    let later = send_later(&call.url, &call.token.bearer());
+    (!later.is_undefined()).then_some(Deferred(later))
 }
 
 page_global! {
