@@ -1,5 +1,8 @@
-// Orphan recovery's IO: Web Locks and localStorage. src/orphans.rs decides what is recorded
-// and what is sent; this file only holds locks, writes and reads records, and waits.
+// The library's storage IO: the offline outbox, and orphan recovery's Web Locks and records.
+// src/outbox.rs and src/orphans.rs decide what is stored, recorded and sent, and validate what
+// they read back (storage is shared with the whole origin); this file only holds locks, reads
+// and writes, and waits. Every storage error (denied, full, corrupt JSON) is swallowed: both
+// are a best effort on top of a best effort, and must never break a page.
 //
 // While a page tracks a call that no fetchLater holds, it holds the exclusive Web Lock named
 // after the call's record key and keeps the record stored under that key. Other pages of the
@@ -46,6 +49,69 @@ function remove(key) {
   }
 }
 
+// ---- Entries: the outbox's and the records' format, {callId, endToken, baseUrl, time} ----
+
+/** An entry (`time`: when the page was left, or the record written, ms since the epoch). */
+export function entry(callId, endToken, baseUrl, time) {
+  return { callId, endToken, baseUrl, time };
+}
+
+/** An entry's fields [callId, endToken, baseUrl, time], unchecked (null: not readable). */
+export function fields(value) {
+  try {
+    return [value.callId, value.endToken, value.baseUrl, value.time];
+  } catch {
+    return null;
+  }
+}
+
+/** A record's fields (see `fields`), from its JSON text. */
+export function recordFields(text) {
+  try {
+    return fields(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+// ---- The outbox: ends a page could not send as it was left, for the next init() ----
+
+const OUTBOX = 'voice-end-call:outbox:v1';
+
+// [storage or null, the stored entries ([] when none or unreadable)].
+function outbox() {
+  const store = storage();
+  try {
+    const list = JSON.parse(store?.getItem(OUTBOX) ?? '[]');
+    return [store, Array.isArray(list) ? list : []];
+  } catch {
+    return [store, []];
+  }
+}
+
+function writeOutbox(store, list) {
+  try {
+    if (list.length) store.setItem(OUTBOX, JSON.stringify(list));
+    else store.removeItem(OUTBOX);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Add entries, replacing stored ones of the same calls, in one write. Whether they are stored. */
+export function outboxAdd(entries) {
+  const [store, list] = outbox();
+  const ids = entries.map((e) => e.callId);
+  return !!store && writeOutbox(store, [...list.filter((e) => !ids.includes(e?.callId)), ...entries]);
+}
+
+/** Take every stored entry out (so another tab replaying at once does not send them too). */
+export function outboxTake() {
+  const [store, list] = outbox();
+  return list.length && writeOutbox(store, []) ? list : [];
+}
+
 const read = (store, key) => {
   try {
     return store.getItem(key);
@@ -62,6 +128,11 @@ export function canGuard() {
 /** The record key of a call. */
 export function recordKey(callId) {
   return PREFIX + callId;
+}
+
+/** Delete the record of a call (its page is about to send the end). */
+export function forget(callId) {
+  remove(PREFIX + callId);
 }
 
 /**

@@ -43,6 +43,13 @@ extern "C" {
 
     #[wasm_bindgen(catch, js_name = watch)]
     fn watch_js(on_orphan: &JsValue) -> Result<(), JsValue>;
+
+    /// Delete a call's record.
+    #[wasm_bindgen(js_name = forget)]
+    fn forget_record(call_id: &str);
+
+    #[wasm_bindgen(js_name = recordFields)]
+    fn record_fields(text: &str) -> JsValue;
 }
 
 /// A tracked call recorded for recovery: holds its lock and record until dropped.
@@ -105,25 +112,23 @@ impl Drop for Guard {
 /// The record of a call, as JSON text (the outbox entry's format, `time` = now).
 fn record_of<D>(call: &Armed<D>) -> Option<String> {
     let base = base_of_end_url(&call.url, &call.id)?;
-    let object = outbox::entry_object(
+    let entry = outbox::entry(
         call.id.as_str(),
         call.token.as_str(),
         &base,
         js_sys::Date::now(),
-    )?;
-    JSON::stringify(&object).ok()?.as_string()
+    );
+    JSON::stringify(&entry).ok()?.as_string()
 }
 
 /// Read a record another page left (validated like an outbox entry; `None` if invalid).
 pub(crate) fn parse_record(text: &str) -> Option<outbox::Entry> {
-    outbox::parse_entry(&JSON::parse(text).ok()?)
+    outbox::entry_of(&record_fields(text))
 }
 
 /// Delete the record of `call_id` (this page is about to send its end).
 pub(crate) fn forget(call_id: &str) {
-    if let Some(storage) = outbox::storage() {
-        let _ = storage.remove_item(&record_key(call_id));
-    }
+    forget_record(call_id);
 }
 
 /// Wait on the records of other pages (see `js/locks.js`); `on_orphan(callId, record)` is
