@@ -8,20 +8,37 @@ use alloc::string::String;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::endpoint::{CallId, EndToken};
 use crate::error::Failure;
 use crate::events;
 use crate::manual_end::{self, EndOverrides};
-use crate::options::{self, config_error, plain_object, read_property, string_value};
+use crate::options::{self, config_error, string_value};
 use crate::page;
 use crate::startup;
+
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    // The walk over the caller's objects (see `js/errors.js`); these throw typed `config`
+    // errors, passed on as they are.
+    #[wasm_bindgen(catch, js_name = readOptions)]
+    fn read_options(
+        value: &JsValue,
+        function: &str,
+        known: &str,
+        skip_undefined: bool,
+    ) -> Result<Array, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = readCall)]
+    fn read_call(value: &JsValue) -> Result<Array, JsValue>;
+}
 
 /// `configure(options)`: update the configuration; on error the previous one stays.
 #[wasm_bindgen]
 pub fn configure(options: JsValue) -> Result<(), JsValue> {
-    let next = options::apply(&page::config()?, &options)?;
+    let current = page::config()?;
+    let read = read_options(&options, "configure(options)", options::KNOWN, false)?;
+    let next = options::apply(&current, &read)?;
     page::configure(next)?;
     Ok(())
 }
@@ -29,48 +46,27 @@ pub fn configure(options: JsValue) -> Result<(), JsValue> {
 /// `trackCall(call)`: arm page-leave ending for a call. Returns the call id.
 #[wasm_bindgen(js_name = trackCall)]
 pub fn track_call(call: JsValue) -> Result<String, JsValue> {
-    let object = plain_object(&call, "trackCall(call): call")?;
-    // Own properties only: a polluted Object.prototype must not supply an id or a token.
-    let has = |key: &str| options::has_own_property(object, key, "trackCall(call): call");
-    let get = |key: &str| -> Result<JsValue, Failure> {
-        if has(key)? {
-            read_property(object, &key.into(), key, "call")
-        } else {
-            Ok(JsValue::UNDEFINED)
-        }
-    };
-    let (id, token, base_url) = if has("callId")? || has("endToken")? {
-        let base_url = get("baseUrl")?;
-        let base_url = if base_url.is_undefined() {
-            None
-        } else {
-            Some(options::parse_base_url(&base_url, "call.baseUrl")?)
-        };
-        (
-            call_id(&get("callId")?, "call.callId")?,
-            end_token(&get("endToken")?, "call.endToken")?,
-            base_url,
-        )
-    } else if has("call_id")? {
-        let token = get("end_token")?;
-        if token.is_null() {
-            return Err(config_error(
-                "call.end_token",
-                "is null: the API issued no end token for this call, so the browser cannot end it; end it from your backend",
-            )
-            .into());
-        }
-        (
-            call_id(&get("call_id")?, "call.call_id")?,
-            end_token(&token, "call.end_token")?,
-            None,
-        )
+    // [callId, endToken, baseUrl, camelCase]
+    let read = read_call(&call)?;
+    let camel = read.get(3).is_truthy();
+    let base_url = read.get(2);
+    let base_url = if base_url.is_undefined() {
+        None
     } else {
-        return Err(Failure::config(
-            "trackCall(call): call must be {callId, endToken} or the connection-details response {call_id, end_token}",
-        )
-        .into());
+        Some(options::parse_base_url(&base_url, "call.baseUrl")?)
     };
+    let id = call_id(
+        &read.get(0),
+        if camel { "call.callId" } else { "call.call_id" },
+    )?;
+    let token = end_token(
+        &read.get(1),
+        if camel {
+            "call.endToken"
+        } else {
+            "call.end_token"
+        },
+    )?;
     let id_text = id.as_str().to_owned();
     page::track(id, token, base_url)?;
     Ok(id_text)
@@ -82,43 +78,42 @@ pub fn track_call(call: JsValue) -> Result<String, JsValue> {
 pub fn end_call(call_id_value: JsValue, options: JsValue) -> Promise {
     match start_end(&call_id_value, &options) {
         Ok(promise) => promise,
-        Err(failure) => Promise::reject(&failure.into_js()),
+        Err(error) => Promise::reject(&error),
     }
 }
 
-fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, Failure> {
+fn start_end(call_id_value: &JsValue, options: &JsValue) -> Result<Promise, JsValue> {
     let id = call_id(call_id_value, "endCall(callId): callId")?;
     let mut overrides = EndOverrides::default();
     if !options.is_undefined() && !options.is_null() {
-        let object = plain_object(options, "endCall(callId, options): options")?;
-        for key in options::keys(object, "endCall(callId, options): options")?.iter() {
-            let name = key.as_string().unwrap_or_default();
-            let value = read_property(object, &key, &name, "options")?;
-            if value.is_undefined() {
-                continue;
-            }
-            match name.as_str() {
-                "endToken" => overrides.token = Some(end_token(&value, "options.endToken")?),
-                "baseUrl" => {
+        let read = read_options(
+            options,
+            "endCall(callId, options)",
+            "endToken, baseUrl, timeoutMs, retries",
+            true,
+        )?;
+        let mut at = 0;
+        while at + 1 < read.length() {
+            let value = read.get(at + 1);
+            match read.get(at).as_f64() {
+                Some(0.0) => overrides.token = Some(end_token(&value, "options.endToken")?),
+                Some(1.0) => {
                     overrides.base_url = Some(options::parse_base_url(&value, "options.baseUrl")?)
                 }
-                "timeoutMs" => {
+                Some(2.0) => {
                     overrides.timeout_ms =
                         Some(options::parse_timeout(&value, "options.timeoutMs")?)
                 }
-                "retries" => {
+                Some(3.0) => {
                     overrides.retries = Some(options::parse_retries(&value, "options.retries")?)
                 }
-                _ => {
-                    let mut message = String::from("endCall(callId, options): unknown option \"");
-                    message.push_str(&options::truncate_for_message(&name));
-                    message.push_str("\". Known options: endToken, baseUrl, timeoutMs, retries.");
-                    return Err(Failure::config(message));
-                }
+                // An unknown key: its error.
+                _ => return Err(value),
             }
+            at += 2;
         }
     }
-    manual_end::end(id, overrides)
+    Ok(manual_end::end(id, overrides)?)
 }
 
 /// `untrackCall(callId)`: forget a call without sending. Whether it was tracked.
@@ -140,10 +135,7 @@ pub fn tracked_calls() -> Result<Array, JsValue> {
 /// `onCallEnded(listener)`: subscribe to ended calls; returns the unsubscribe function.
 #[wasm_bindgen(js_name = onCallEnded)]
 pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
-    let listener: js_sys::Function = listener
-        .dyn_into()
-        .map_err(|_| config_error("onCallEnded(listener): listener", "must be a function"))?;
-    Ok(events::subscribe(listener))
+    events::subscribe(&listener)
 }
 
 /// Internal (called by `init()` in `js/index.js`, one task after the module loaded, so that

@@ -5,26 +5,11 @@
 
 use alloc::string::String;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::endpoint::BaseUrl;
 use crate::error::Failure;
-
-#[wasm_bindgen]
-extern "C" {
-    // `catch`: on a Proxy (or a revoked one) these run traps that may throw, and an exception
-    // must become a typed error, not unwind through wasm.
-    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
-    fn own_keys(object: &Object) -> Result<Array, JsValue>;
-
-    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
-    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
-
-    #[wasm_bindgen(catch, js_namespace = Object, js_name = hasOwn)]
-    fn has_own(object: &Object, key: &str) -> Result<bool, JsValue>;
-}
 
 /// The manual `endCall` time limit when none is configured.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
@@ -95,74 +80,72 @@ pub fn timeout_from_number(ms: f64) -> Result<u32, &'static str> {
     Ok(ceil_u32(ms))
 }
 
-/// Apply the keys present in `options` on top of `current`. A key explicitly set to
-/// `undefined` goes back to its default.
-pub fn apply(current: &Config, options: &JsValue) -> Result<Config, Failure> {
-    let object = plain_object(options, "configure(options): options")?;
+/// The options `configure` knows, in the order `js/errors.js`'s `readOptions` numbers them
+/// (and the unknown-option message lists them).
+pub const KNOWN: &str =
+    "baseUrl, timeoutMs, retries, beforeUnload, deferred, outbox, outboxTtlMs, relayUrl, recover";
+
+/// Apply the options read from `configure`'s argument (`readOptions`: a flat list of
+/// [index in [`KNOWN`], value] pairs, in the object's order, an unknown key as [-1, its
+/// error]) on top of `current`. A key explicitly set to `undefined` goes back to its default.
+pub fn apply(current: &Config, read: &Array) -> Result<Config, JsValue> {
     let mut next = current.clone();
     let defaults = Config::default();
-    for key in keys(object, "configure(options): options")?.iter() {
-        let name = key.as_string().unwrap_or_default();
-        let value = read_property(object, &key, &name, "options")?;
-        match name.as_str() {
-            "baseUrl" => {
-                next.base_url = if value.is_undefined() {
-                    defaults.base_url.clone()
-                } else {
-                    parse_base_url(&value, "options.baseUrl")?
-                }
+    let mut at = 0;
+    while at + 1 < read.length() {
+        let value = read.get(at + 1);
+        let index = read.get(at).as_f64().unwrap_or(-1.0);
+        at += 2;
+        if index == 0.0 {
+            next.base_url = if value.is_undefined() {
+                defaults.base_url.clone()
+            } else {
+                parse_base_url(&value, "options.baseUrl")?
             }
-            "timeoutMs" => {
-                next.timeout_ms = if value.is_undefined() {
-                    defaults.timeout_ms
-                } else {
-                    parse_timeout(&value, "options.timeoutMs")?
-                }
+        } else if index == 1.0 {
+            next.timeout_ms = if value.is_undefined() {
+                defaults.timeout_ms
+            } else {
+                parse_timeout(&value, "options.timeoutMs")?
             }
-            "beforeUnload" => {
-                next.before_unload =
-                    bool_option(&value, defaults.before_unload, "options.beforeUnload")?
+        } else if index == 2.0 {
+            next.retries = if value.is_undefined() {
+                defaults.retries
+            } else {
+                parse_retries(&value, "options.retries")?
             }
-            "deferred" => {
-                next.deferred = bool_option(&value, defaults.deferred, "options.deferred")?
-            }
-            "retries" => {
-                next.retries = if value.is_undefined() {
-                    defaults.retries
-                } else {
-                    parse_retries(&value, "options.retries")?
-                }
-            }
-            "outbox" => next.outbox = bool_option(&value, defaults.outbox, "options.outbox")?,
-            "outboxTtlMs" => {
-                next.outbox_ttl_ms = if value.is_undefined() {
-                    defaults.outbox_ttl_ms
-                } else {
-                    match value.as_f64() {
-                        Some(ms) if ms.is_finite() && ms > 0.0 => ms,
-                        _ => {
-                            return Err(config_error(
-                                "options.outboxTtlMs",
-                                "must be a positive, finite number of milliseconds",
-                            ))
-                        }
+        } else if index == 3.0 {
+            next.before_unload =
+                bool_option(&value, defaults.before_unload, "options.beforeUnload")?
+        } else if index == 4.0 {
+            next.deferred = bool_option(&value, defaults.deferred, "options.deferred")?
+        } else if index == 5.0 {
+            next.outbox = bool_option(&value, defaults.outbox, "options.outbox")?
+        } else if index == 6.0 {
+            next.outbox_ttl_ms = if value.is_undefined() {
+                defaults.outbox_ttl_ms
+            } else {
+                match value.as_f64() {
+                    Some(ms) if ms.is_finite() && ms > 0.0 => ms,
+                    _ => {
+                        return Err(config_error(
+                            "options.outboxTtlMs",
+                            "must be a positive, finite number of milliseconds",
+                        )
+                        .into())
                     }
                 }
             }
-            "relayUrl" => {
-                next.relay_url = if value.is_undefined() || value.is_null() {
-                    None
-                } else {
-                    Some(parse_relay_url(&value, "options.relayUrl")?)
-                }
+        } else if index == 7.0 {
+            next.relay_url = if value.is_undefined() || value.is_null() {
+                None
+            } else {
+                Some(parse_relay_url(&value, "options.relayUrl")?)
             }
-            "recover" => next.recover = bool_option(&value, defaults.recover, "options.recover")?,
-            _ => {
-                let mut message = String::from("configure(options): unknown option \"");
-                message.push_str(&truncate_for_message(&name));
-                message.push_str("\". Known options: baseUrl, timeoutMs, retries, beforeUnload, deferred, outbox, outboxTtlMs, relayUrl, recover.");
-                return Err(Failure::config(message));
-            }
+        } else if index == 8.0 {
+            next.recover = bool_option(&value, defaults.recover, "options.recover")?
+        } else {
+            return Err(value);
         }
     }
     Ok(next)
@@ -252,54 +235,6 @@ fn page_origin() -> Option<String> {
     Some(origin)
 }
 
-/// The value as a plain (non-null, non-array, non-function) object. Objects without a
-/// prototype (`Object.create(null)`) and from other frames count too.
-pub fn plain_object<'a>(value: &'a JsValue, what: &str) -> Result<&'a Object, Failure> {
-    if value.is_object() {
-        match is_array(value) {
-            Ok(false) => return Ok(value.unchecked_ref::<Object>()),
-            Ok(true) => {}
-            Err(cause) => return Err(trap_failure(what, cause)),
-        }
-    }
-    Err(config_error(what, "must be an object"))
-}
-
-/// The object's own enumerable keys (`Object.keys`), a throwing proxy trap as a failure.
-pub fn keys(object: &Object, what: &str) -> Result<Array, Failure> {
-    own_keys(object).map_err(|cause| trap_failure(what, cause))
-}
-
-/// Whether `object` has its own property `key` (not one inherited, e.g. from a polluted
-/// `Object.prototype`).
-pub fn has_own_property(object: &Object, key: &str, what: &str) -> Result<bool, Failure> {
-    has_own(object, key).map_err(|cause| trap_failure(what, cause))
-}
-
-fn trap_failure(what: &str, cause: JsValue) -> Failure {
-    let mut message = String::from("inspecting ");
-    message.push_str(what);
-    message.push_str(" threw an exception");
-    Failure::config(message).with_cause(cause)
-}
-
-/// `object[key]`, turning a throwing getter or proxy into a `config` failure.
-pub fn read_property(
-    object: &Object,
-    key: &JsValue,
-    name: &str,
-    owner: &str,
-) -> Result<JsValue, Failure> {
-    Reflect::get(object, key).map_err(|cause| {
-        let mut message = String::from("reading ");
-        message.push_str(owner);
-        message.push('.');
-        message.push_str(&truncate_for_message(name));
-        message.push_str(" threw an exception");
-        Failure::config(message).with_cause(cause)
-    })
-}
-
 /// A JS string as Rust text; refuses non-strings and strings with lone surrogates (which
 /// would otherwise be silently replaced by U+FFFD and name a different call).
 pub fn string_value(value: &JsValue, path: &str) -> Result<String, Failure> {
@@ -312,22 +247,6 @@ pub fn string_value(value: &JsValue, path: &str) -> Result<String, Failure> {
         return Err(config_error(path, "contains a lone UTF-16 surrogate"));
     }
     Ok(text)
-}
-
-/// At most 64 characters of caller-supplied text, without control characters, for an
-/// error message.
-pub fn truncate_for_message(text: &str) -> String {
-    let mut out = String::new();
-    for (taken, c) in text.chars().enumerate() {
-        if taken == 64 {
-            out.push('…');
-            break;
-        }
-        if c >= ' ' && c != '\u{7f}' {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Append the decimal form of `n` (without `core::fmt`, which costs kilobytes of wasm).

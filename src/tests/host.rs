@@ -212,14 +212,6 @@ mod options {
     }
 
     #[test]
-    fn message_truncation() {
-        assert_eq!(truncate_for_message("abc"), "abc");
-        assert_eq!(truncate_for_message("a\nb"), "ab");
-        let long = "x".repeat(100);
-        assert_eq!(truncate_for_message(&long).chars().count(), 65);
-    }
-
-    #[test]
     fn decimals() {
         for n in [0u32, 7, 10, 422, 65_535, u32::MAX] {
             let mut out = String::new();
@@ -654,7 +646,6 @@ mod fuzz {
             let id = CallId::parse(&s);
             let token = EndToken::parse(&s);
             let base = BaseUrl::parse(&s);
-            let _ = truncate_for_message(&s);
             let _ = is_date_time(&s);
             let _ = retry_after_ms(&s, n);
             let _ = timeout_from_number(n);
@@ -820,19 +811,6 @@ mod fuzz {
                 }
                 Err(_) => prop_assert!(!whole, "{}", n),
             }
-        }
-
-        /// Caller text quoted in an error message: the first 64 characters without control
-        /// characters, and `…` when there were more.
-        #[test]
-        fn quoted_text_is_short_and_control_free(s in text()) {
-            let quoted = truncate_for_message(&s);
-            let expected: String = s.chars().take(64).filter(|c| *c >= ' ' && *c != '\u{7f}').collect();
-            let more = s.chars().count() > 64;
-            prop_assert_eq!(quoted.strip_suffix('…').filter(|_| more).unwrap_or(&quoted), expected.as_str());
-            prop_assert_eq!(quoted.ends_with('…') && more, more);
-            let is_control = |c: char| c < ' ' || c as u32 == 0x7f;
-            prop_assert!(!quoted.chars().any(is_control), "{:?}", quoted);
         }
 
         /// Decimal formatting without `core::fmt`, and status messages, for every value.
