@@ -119,3 +119,40 @@ export function withdraw(later) {
 export function activated(later) {
   return later[1]?.activated === true;
 }
+
+// ---- What the page says about a leave ----
+
+// Whether a pagehide/pageshow event is about the back/forward cache.
+export function persisted(event) {
+  return event.persisted === true;
+}
+
+// Whether a beforeunload listener asked the browser to confirm the leave: preventDefault(), a
+// non-empty returnValue (or one returned from onbeforeunload), or the legacy
+// `returnValue = false` (a synthetic Event's returnValue is a boolean).
+export function cancelled(event) {
+  if (event.defaultPrevented) return true;
+  const value = event.returnValue;
+  return typeof value === 'string' ? value !== '' : value === false;
+}
+
+// navigator.onLine === false: the browser knows it has no network (true proves nothing).
+export function offline() {
+  return globalThis.navigator?.onLine === false;
+}
+
+// The relay's beacon body: {"callId", "endToken"} as JSON text (a beacon cannot carry
+// Authorization; the relay adds it).
+export function relayBody(callId, endToken) {
+  return JSON.stringify({ callId, endToken });
+}
+
+// ---- Continuing when a promise settles ----
+
+// Calls `then(value, true)` or `then(reason, false)` once, in a later microtask.
+export function whenSettled(promise, then) {
+  promise.then(
+    (value) => then(value, true),
+    (reason) => then(reason, false),
+  );
+}

@@ -21,7 +21,6 @@
 
 use alloc::boxed::Box;
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
@@ -91,11 +90,17 @@ pub(crate) fn page_hide(
     })
 }
 
-/// Whether a `pagehide`/`pageshow` event is about the back/forward cache.
-pub(crate) fn is_persisted(event: &Event) -> bool {
-    Reflect::get(event, &"persisted".into())
-        .map(|value| value.as_bool() == Some(true))
-        .unwrap_or(false)
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// Whether a `pagehide`/`pageshow` event is about the back/forward cache.
+    #[wasm_bindgen(js_name = persisted)]
+    pub(crate) fn is_persisted(event: &Event) -> bool;
+
+    /// Whether a `beforeunload` listener asked the browser to confirm the leave: by
+    /// `preventDefault()`, by setting `returnValue` to a non-empty string (or returning one
+    /// from `onbeforeunload`), or by the legacy `event.returnValue = false`.
+    #[wasm_bindgen(js_name = cancelled)]
+    fn is_cancelled(event: &Event) -> bool;
 }
 
 /// What the `beforeunload` listener needs from the page: the count of leaves so far (read when
@@ -130,21 +135,4 @@ pub(crate) fn before_unload(
             }),
         );
     })
-}
-
-/// Whether a `beforeunload` listener asked the browser to confirm the leave: by
-/// `preventDefault()`, by setting `returnValue` to a non-empty string (or returning one from
-/// `onbeforeunload`), or by the legacy `event.returnValue = false`. Read with `Reflect` so a
-/// synthetic `Event` (whose `returnValue` is a boolean) is judged right too.
-fn is_cancelled(event: &Event) -> bool {
-    if event.default_prevented() {
-        return true;
-    }
-    match Reflect::get(event, &"returnValue".into()) {
-        Ok(value) => match value.as_string() {
-            Some(text) => !text.is_empty(),
-            None => value.as_bool() == Some(false),
-        },
-        Err(_) => false,
-    }
 }

@@ -148,13 +148,11 @@ impl State {
                 .filter(|call| call.deferred.is_none())
             {
                 if !self.relay_bodies.iter().any(|kept| kept.id == call.id) {
-                    if let Some(body) = transport::relay_body(call) {
-                        self.relay_bodies.push(RelayBody {
-                            id: call.id.clone(),
-                            token: call.token.clone(),
-                            body,
-                        });
-                    }
+                    self.relay_bodies.push(RelayBody {
+                        id: call.id.clone(),
+                        token: call.token.clone(),
+                        body: transport::relay_body(call),
+                    });
                 }
             }
         }
@@ -466,15 +464,14 @@ fn leave_with(leave: Leave, beaconed: &[(String, bool)]) {
 /// beacon the browser refuses falls back to the fetch. Whether the browser took it.
 fn send_on_leave(call: &Call, relay: Option<&BaseUrl>) -> bool {
     relay.is_some_and(|relay| {
-        transport::relay_body(call)
-            .is_some_and(|body| transport::beacon_to_relay(relay.as_stored(), &body))
+        transport::beacon_to_relay(relay.as_stored(), &transport::relay_body(call))
     }) || transport::send_and_forget(call)
 }
 
-/// `navigator.onLine === false`: the browser knows it has no network (`true` proves nothing).
-fn is_offline() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()))
-        .map(|online| online.as_bool() == Some(false))
-        .unwrap_or(false)
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// `navigator.onLine === false`: the browser knows it has no network (`true` proves
+    /// nothing).
+    #[wasm_bindgen(js_name = offline)]
+    fn is_offline() -> bool;
 }

@@ -3,20 +3,13 @@
 
 use alloc::boxed::Box;
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
-    /// `Promise.allSettled(...)`: a promise that never rejects.
-    type AllSettled;
-
-    #[wasm_bindgen(js_namespace = Promise, js_name = allSettled)]
-    fn all_settled(promises: &Array) -> AllSettled;
-
-    #[wasm_bindgen(method)]
-    fn then(this: &AllSettled, on_fulfilled: &js_sys::Function);
+    #[wasm_bindgen(js_name = whenSettled)]
+    fn when_settled_js(promise: &Promise, then: &JsValue);
 }
 
 /// What a promise settled to: its value, or its rejection reason.
@@ -24,21 +17,13 @@ pub type Settled = Result<JsValue, JsValue>;
 
 /// Run `then` once `promise` settles (in a later microtask, never synchronously).
 ///
-/// `Promise.allSettled` never rejects and calls back exactly once, so one self-freeing
-/// callback serves both outcomes (a `then(onValue, onReason)` pair would leak whichever of
-/// the two never runs). Boxed: one callback type for every continuation keeps one copy of
-/// the closure glue in the wasm.
+/// `js/beacon.js`'s `whenSettled` calls back exactly once, whichever way the promise settles,
+/// so one self-freeing callback serves both outcomes (a `then(onValue, onReason)` pair of Rust
+/// callbacks would leak whichever of the two never runs). Boxed: one callback type for every
+/// continuation keeps one copy of the closure glue in the wasm.
 pub fn when_settled(promise: &Promise, then: Box<dyn FnOnce(Settled)>) {
-    let callback: js_sys::Function = Closure::once_into_js(move |results: JsValue| {
-        let outcome = Reflect::get_u32(&results, 0).unwrap_or_default();
-        let field = |name: &str| Reflect::get(&outcome, &name.into()).unwrap_or_default();
-        let fulfilled = field("status").as_string().as_deref() == Some("fulfilled");
-        then(if fulfilled {
-            Ok(field("value"))
-        } else {
-            Err(field("reason"))
-        })
-    })
-    .unchecked_into();
-    all_settled(&Array::of1(promise)).then(&callback);
+    let callback = Closure::once_into_js(move |value: JsValue, fulfilled: bool| {
+        then(if fulfilled { Ok(value) } else { Err(value) })
+    });
+    when_settled_js(promise, &callback);
 }

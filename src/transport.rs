@@ -12,7 +12,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::Cell;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal, Response};
@@ -55,6 +55,9 @@ extern "C" {
 
     #[wasm_bindgen(js_name = takeBeaconed)]
     fn take_beaconed() -> js_sys::Array;
+
+    #[wasm_bindgen(js_name = relayBody)]
+    fn relay_body_js(call_id: &str, end_token: &str) -> JsValue;
 
     /// Add `js/beacon.js`'s `pagehide` listener if its import did not (idempotent).
     #[wasm_bindgen(js_name = listenForUnload)]
@@ -122,11 +125,8 @@ pub(crate) fn send_and_forget<D>(call: &Armed<D>) -> bool {
 /// carry `Authorization`; the relay adds it). For an unload it is built when the call is
 /// tracked and handed to `js/beacon.js` (see `page::State::sync_derived`), whose listener
 /// sends it first thing; other leaves build it as they send.
-pub(crate) fn relay_body<D>(call: &Armed<D>) -> Option<JsValue> {
-    let body = Object::new();
-    Reflect::set(&body, &"callId".into(), &call.id.as_str().into()).ok()?;
-    Reflect::set(&body, &"endToken".into(), &call.token.as_str().into()).ok()?;
-    js_sys::JSON::stringify(&body).ok().map(Into::into)
+pub(crate) fn relay_body<D>(call: &Armed<D>) -> JsValue {
+    relay_body_js(call.id.as_str(), call.token.as_str())
 }
 
 /// Send `body` ([`relay_body`]) to the relay with `navigator.sendBeacon`. Whether the browser
