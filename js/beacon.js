@@ -156,3 +156,16 @@ export function whenSettled(promise, then) {
     (reason) => then(reason, false),
   );
 }
+
+// ---- The page ----
+
+// The window whose pagehide ends calls; undefined in Node and workers.
+export function pageWindow() {
+  return typeof window === 'object' && window !== null ? window : undefined;
+}
+
+// location.origin in lowercase; undefined where there is none.
+export function pageOrigin() {
+  const origin = globalThis.location?.origin;
+  return typeof origin === 'string' ? origin.toLowerCase() : undefined;
+}

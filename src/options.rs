@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::endpoint::BaseUrl;
@@ -90,42 +90,26 @@ pub const KNOWN: &str =
 /// error]) on top of `current`. A key explicitly set to `undefined` goes back to its default.
 pub fn apply(current: &Config, read: &Array) -> Result<Config, JsValue> {
     let mut next = current.clone();
-    let defaults = Config::default();
     let mut at = 0;
     while at + 1 < read.length() {
         let value = read.get(at + 1);
-        let index = read.get(at).as_f64().unwrap_or(-1.0);
+        // -1 (an unknown key) and anything unexpected fall to the last arm.
+        let index = read.get(at).as_f64().unwrap_or(-1.0) as i32;
         at += 2;
-        if index == 0.0 {
-            next.base_url = if value.is_undefined() {
-                defaults.base_url.clone()
-            } else {
-                parse_base_url(&value, "options.baseUrl")?
-            }
-        } else if index == 1.0 {
-            next.timeout_ms = if value.is_undefined() {
-                defaults.timeout_ms
-            } else {
-                parse_timeout(&value, "options.timeoutMs")?
-            }
-        } else if index == 2.0 {
-            next.retries = if value.is_undefined() {
-                defaults.retries
-            } else {
-                parse_retries(&value, "options.retries")?
-            }
-        } else if index == 3.0 {
-            next.before_unload =
-                bool_option(&value, defaults.before_unload, "options.beforeUnload")?
-        } else if index == 4.0 {
-            next.deferred = bool_option(&value, defaults.deferred, "options.deferred")?
-        } else if index == 5.0 {
-            next.outbox = bool_option(&value, defaults.outbox, "options.outbox")?
-        } else if index == 6.0 {
-            next.outbox_ttl_ms = if value.is_undefined() {
-                defaults.outbox_ttl_ms
-            } else {
-                match value.as_f64() {
+        let unset = value.is_undefined();
+        match index {
+            0 if unset => next.base_url = BaseUrl::default(),
+            0 => next.base_url = parse_base_url(&value, "options.baseUrl")?,
+            1 if unset => next.timeout_ms = DEFAULT_TIMEOUT_MS,
+            1 => next.timeout_ms = parse_timeout(&value, "options.timeoutMs")?,
+            2 if unset => next.retries = DEFAULT_RETRIES,
+            2 => next.retries = parse_retries(&value, "options.retries")?,
+            3 => next.before_unload = bool_option(&value, "options.beforeUnload")?,
+            4 => next.deferred = bool_option(&value, "options.deferred")?,
+            5 => next.outbox = bool_option(&value, "options.outbox")?,
+            6 if unset => next.outbox_ttl_ms = DEFAULT_OUTBOX_TTL_MS,
+            6 => {
+                next.outbox_ttl_ms = match value.as_f64() {
                     Some(ms) if ms.is_finite() && ms > 0.0 => ms,
                     _ => {
                         return Err(config_error(
@@ -136,25 +120,20 @@ pub fn apply(current: &Config, read: &Array) -> Result<Config, JsValue> {
                     }
                 }
             }
-        } else if index == 7.0 {
-            next.relay_url = if value.is_undefined() || value.is_null() {
-                None
-            } else {
-                Some(parse_relay_url(&value, "options.relayUrl")?)
-            }
-        } else if index == 8.0 {
-            next.recover = bool_option(&value, defaults.recover, "options.recover")?
-        } else {
-            return Err(value);
+            7 if unset || value.is_null() => next.relay_url = None,
+            7 => next.relay_url = Some(parse_relay_url(&value, "options.relayUrl")?),
+            8 => next.recover = bool_option(&value, "options.recover")?,
+            // An unknown key: its error.
+            _ => return Err(value),
         }
     }
     Ok(next)
 }
 
-/// A boolean option; `undefined` means its default.
-fn bool_option(value: &JsValue, default: bool, path: &str) -> Result<bool, Failure> {
+/// A boolean option; `undefined` means its default, which is `true` for every one.
+fn bool_option(value: &JsValue, path: &str) -> Result<bool, Failure> {
     if value.is_undefined() {
-        return Ok(default);
+        return Ok(true);
     }
     value
         .as_bool()
@@ -225,14 +204,11 @@ pub fn parse_relay_url(value: &JsValue, path: &str) -> Result<BaseUrl, Failure> 
     }
 }
 
-/// `location.origin` in lowercase, where there is one.
-fn page_origin() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
-    let mut origin = Reflect::get(&location, &"origin".into())
-        .ok()?
-        .as_string()?;
-    origin.make_ascii_lowercase();
-    Some(origin)
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// `location.origin` in lowercase, where there is one.
+    #[wasm_bindgen(js_name = pageOrigin)]
+    fn page_origin() -> Option<String>;
 }
 
 /// A JS string as Rust text; refuses non-strings and strings with lone surrogates (which

@@ -193,8 +193,15 @@ const BEFORE_UNLOAD: lifecycle::BeforeUnload = lifecycle::BeforeUnload {
     uncancelled: on_before_unload,
 };
 
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// The page's `window`, where there is one (not in Node or workers).
+    #[wasm_bindgen(js_name = pageWindow)]
+    pub(crate) fn page_window() -> Option<web_sys::EventTarget>;
+}
+
 fn window() -> Result<web_sys::EventTarget, Failure> {
-    web_sys::window().map(Into::into).ok_or_else(no_window)
+    page_window().ok_or_else(no_window)
 }
 
 fn not_added(cause: JsValue) -> Failure {
@@ -210,7 +217,7 @@ fn no_window() -> Failure {
 /// Add the `pagehide` listener now, before the app adds its own (see `lifecycle`). Where
 /// there is no window (Node, workers) there is nothing to listen to.
 pub(crate) fn add_page_hide() {
-    if web_sys::window().is_some() {
+    if page_window().is_some() {
         let _ = update(|state| state.add_page_hide());
     }
 }

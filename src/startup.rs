@@ -18,7 +18,7 @@ use crate::page;
 page_global! {
     // Added once and kept: a page restored from the back/forward cache reports the calls it
     // ended as it went, and sends what it stored then.
-    static PAGE_SHOW: Option<EventListener> = web_sys::window()
+    static PAGE_SHOW: Option<EventListener> = page::page_window()
         .and_then(|window| EventListener::new(&window, "pageshow", on_page_show).ok());
 }
 
