@@ -147,7 +147,23 @@ export function relayBody(callId, endToken) {
   return JSON.stringify({ callId, endToken });
 }
 
-// ---- Continuing when a promise settles ----
+// ---- Promises ----
+
+// A new promise with its resolve and reject: [promise, resolve, reject].
+export function promiseWithResolvers() {
+  let resolve;
+  let reject;
+  const promise = new Promise((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return [promise, resolve, reject];
+}
+
+// Keep a promise nobody awaits from surfacing as an unhandled rejection.
+export function ignore(promise) {
+  promise.catch(() => {});
+}
 
 // Calls `then(value, true)` or `then(reason, false)` once, in a later microtask.
 export function whenSettled(promise, then) {

@@ -146,11 +146,9 @@ pub(crate) fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<P
         }
     };
     let end = Rc::new(end);
-    // The executor runs synchronously; the first answer is handled in a later microtask,
-    // after the handle below is recorded.
-    let promise = Promise::new(&mut |resolve, reject| {
-        *end.settle.borrow_mut() = Some((resolve, reject));
-    });
+    // The first answer is handled in a later microtask, after the handle below is recorded.
+    let (promise, resolve, reject) = promise::new_pending();
+    *end.settle.borrow_mut() = Some((resolve, reject));
     let handle = EndHandle {
         promise: promise.clone(),
         end: end.clone(),
@@ -374,7 +372,7 @@ pub(crate) fn end_stored(entry: outbox::Entry, via: fn(outbox::Entry) -> Via) ->
     };
     match end_via(entry.id.clone(), overrides, via(entry)) {
         Ok(promise) => {
-            transport::ignore_rejection(&promise);
+            promise::ignore_rejection(&promise);
             true
         }
         Err(_) => false,

@@ -5,11 +5,30 @@ use alloc::boxed::Box;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
     #[wasm_bindgen(js_name = whenSettled)]
     fn when_settled_js(promise: &Promise, then: &JsValue);
+
+    /// `[promise, resolve, reject]`: a new promise, settled by calling one of the two.
+    #[wasm_bindgen(js_name = promiseWithResolvers)]
+    fn pending() -> js_sys::Array;
+
+    /// Keep a promise nobody awaits from surfacing as an unhandled rejection.
+    #[wasm_bindgen(js_name = ignore)]
+    pub(crate) fn ignore_rejection(promise: &Promise);
+}
+
+/// A new promise, with the functions that resolve and reject it.
+pub(crate) fn new_pending() -> (Promise, js_sys::Function, js_sys::Function) {
+    let parts = pending();
+    (
+        parts.get(0).unchecked_into(),
+        parts.get(1).unchecked_into(),
+        parts.get(2).unchecked_into(),
+    )
 }
 
 /// What a promise settled to: its value, or its rejection reason.

@@ -18,7 +18,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal, Response};
 
 use crate::error::{ErrorKind, Failure};
-use crate::global::page_global;
 use crate::policy::{self, Failed};
 use crate::promise::Settled;
 use crate::registry::Armed;
@@ -95,25 +94,12 @@ pub(crate) fn arm_deferred<D>(call: &Armed<D>) -> Option<Deferred> {
     (!later.is_undefined()).then_some(Deferred(later))
 }
 
-page_global! {
-    // One shared no-op rejection handler, so fire-and-forget sends never surface as
-    // "unhandled rejection" in the host page.
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
-}
-
-/// Keep a promise nobody awaits from surfacing as an unhandled rejection.
-pub(crate) fn ignore_rejection(promise: &Promise) {
-    IGNORE.with(|ignore| {
-        let _ = promise.catch(ignore);
-    });
-}
-
 /// Send during a page leave. Returns whether the browser accepted the request (a
 /// synchronous throw, e.g. an exhausted keepalive quota, means it did not).
 pub(crate) fn send_and_forget<D>(call: &Armed<D>) -> bool {
     match send(call, None) {
         Ok(promise) => {
-            ignore_rejection(&promise);
+            crate::promise::ignore_rejection(&promise);
             true
         }
         Err(_) => false,
