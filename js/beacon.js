@@ -165,11 +165,11 @@ export function ignore(promise) {
   promise.catch(() => {});
 }
 
-// Calls `then(value, true)` or `then(reason, false)` once, in a later microtask.
+// Calls `then([true, value])` or `then([false, reason])` once, in a later microtask.
 export function whenSettled(promise, then) {
   promise.then(
-    (value) => then(value, true),
-    (reason) => then(reason, false),
+    (value) => then([true, value]),
+    (reason) => then([false, reason]),
   );
 }
 

@@ -176,7 +176,7 @@ let listening = false;
 /**
  * Wait on the lock of every record stored now, and of every record another page stores from
  * now on. When one is granted with its record still there (twice, CONFIRM_AFTER_MS apart),
- * `onOrphan(callId, record)` decides: it leaves the record alone (this page tracks that call
+ * `onOrphan([callId, record])` decides: it leaves the record alone (this page tracks that call
  * itself, or recovery is off), or deletes the record and sends the end.
  */
 export function watch(onOrphan) {
@@ -193,7 +193,7 @@ export function watch(onOrphan) {
         const record = read(store, key);
         if (record === null) return; // its deletion was on its way
         try {
-          onOrphan(key.slice(PREFIX.length), record);
+          onOrphan([key.slice(PREFIX.length), record]);
         } catch {}
       })
       .catch(() => waitingOn.delete(key));

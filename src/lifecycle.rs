@@ -23,7 +23,7 @@ use alloc::boxed::Box;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Event, EventTarget};
+use web_sys::EventTarget;
 
 use crate::policy::Leave;
 use crate::timer;
@@ -34,7 +34,7 @@ use crate::timer;
 pub(crate) struct EventListener {
     target: EventTarget,
     kind: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
+    callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl EventListener {
@@ -42,9 +42,11 @@ impl EventListener {
     pub(crate) fn new(
         target: &EventTarget,
         kind: &'static str,
-        handler: impl FnMut(Event) + 'static,
+        handler: impl FnMut(JsValue) + 'static,
     ) -> Result<EventListener, JsValue> {
-        let callback = Closure::<dyn FnMut(Event)>::new(handler);
+        // `dyn FnMut(JsValue)`, like every other callback of the crate: one signature, one
+        // copy of the closure glue.
+        let callback = Closure::<dyn FnMut(JsValue)>::new(handler);
         target.add_event_listener_with_callback_and_bool(
             kind,
             callback.as_ref().unchecked_ref(),
@@ -94,13 +96,13 @@ pub(crate) fn page_hide(
 extern "C" {
     /// Whether a `pagehide`/`pageshow` event is about the back/forward cache.
     #[wasm_bindgen(js_name = persisted)]
-    pub(crate) fn is_persisted(event: &Event) -> bool;
+    pub(crate) fn is_persisted(event: &JsValue) -> bool;
 
     /// Whether a `beforeunload` listener asked the browser to confirm the leave: by
     /// `preventDefault()`, by setting `returnValue` to a non-empty string (or returning one
     /// from `onbeforeunload`), or by the legacy `event.returnValue = false`.
     #[wasm_bindgen(js_name = cancelled)]
-    fn is_cancelled(event: &Event) -> bool;
+    fn is_cancelled(event: &JsValue) -> bool;
 }
 
 /// What the `beforeunload` listener needs from the page: the count of leaves so far (read when

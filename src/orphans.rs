@@ -131,7 +131,7 @@ pub(crate) fn forget(call_id: &str) {
     forget_record(call_id);
 }
 
-/// Wait on the records of other pages (see `js/locks.js`); `on_orphan(callId, record)` is
+/// Wait on the records of other pages (see `js/locks.js`); `on_orphan([callId, record])` is
 /// called when one's page died without sending.
 pub(crate) fn watch(on_orphan: &JsValue) {
     let _ = watch_js(on_orphan);

@@ -41,8 +41,15 @@ pub type Settled = Result<JsValue, JsValue>;
 /// callbacks would leak whichever of the two never runs). Boxed: one callback type for every
 /// continuation keeps one copy of the closure glue in the wasm.
 pub fn when_settled(promise: &Promise, then: Box<dyn FnOnce(Settled)>) {
-    let callback = Closure::once_into_js(move |value: JsValue, fulfilled: bool| {
-        then(if fulfilled { Ok(value) } else { Err(value) })
+    // `[fulfilled, value or reason]`: one argument, the crate's one callback signature.
+    let callback = Closure::once_into_js(move |settled: JsValue| {
+        let settled: &js_sys::Array = settled.unchecked_ref();
+        let value = settled.get(1);
+        then(if settled.get(0).is_truthy() {
+            Ok(value)
+        } else {
+            Err(value)
+        })
     });
     when_settled_js(promise, &callback);
 }

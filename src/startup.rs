@@ -3,8 +3,6 @@
 //! outbox replay and the orphan watch; and the two ways a stored call is ended by a later
 //! page — from the outbox, and recovered from a page that died.
 
-use alloc::string::String;
-
 use wasm_bindgen::prelude::*;
 
 use crate::events;
@@ -23,7 +21,7 @@ page_global! {
 }
 
 page_global! {
-    static ON_ORPHAN: Closure<dyn FnMut(String, String)> = Closure::new(recover_orphan);
+    static ON_ORPHAN: Closure<dyn FnMut(JsValue)> = Closure::new(recover_orphan);
 }
 
 /// Start (idempotent, never throws). Returns how many outbox ends were started.
@@ -35,7 +33,7 @@ pub(crate) fn start() -> u32 {
     replayed
 }
 
-fn on_page_show(event: web_sys::Event) {
+fn on_page_show(event: JsValue) {
     if lifecycle::is_persisted(&event) {
         events::report_restored();
         // Ends stored while offline as the page entered the cache: back now, send them.
@@ -66,7 +64,11 @@ fn replay_outbox() -> u32 {
 /// with the record still there), and this page holds that lock now: end the call, unless this
 /// page tracks it itself or recovery is off (then the record is left). The record is deleted
 /// before the end is sent, so no later page sends it again.
-fn recover_orphan(call_id: String, record: String) {
+fn recover_orphan(orphan: JsValue) {
+    // `[callId, record]` (one argument: the crate's one callback signature, see `lifecycle`).
+    let orphan: &js_sys::Array = orphan.unchecked_ref();
+    let call_id = orphan.get(0).as_string().unwrap_or_default();
+    let record = orphan.get(1).as_string().unwrap_or_default();
     if !page::config().is_ok_and(|config| config.recover) {
         return;
     }

@@ -19,13 +19,15 @@ extern "C" {
 /// A running `setTimeout`, cleared when dropped.
 pub struct Timer {
     id: JsValue,
-    _callback: Closure<dyn FnMut()>,
+    _callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Timer {
     /// Call `on_fire` after `ms` milliseconds unless dropped first.
     pub fn start(ms: u32, on_fire: impl FnMut() + 'static) -> Result<Timer, JsValue> {
-        let callback = Closure::<dyn FnMut()>::new(on_fire);
+        let mut on_fire = on_fire;
+        // `dyn FnMut(JsValue)`, the crate's one callback signature (see `lifecycle`).
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| on_fire());
         let id = set_timeout(callback.as_ref().unchecked_ref(), ms)?;
         Ok(Timer {
             id,
