@@ -40,11 +40,17 @@ export default function init(moduleOrPath) {
       },
       // The violation event is queued as a task of its own, after the fetch has failed.
       (cause) =>
-        nextTask().then(() => {
-          violations.stop();
-          loading = undefined; // a failed load may be retried (e.g. after going online)
-          throw loadError(cause, violations.seen);
-        }),
+        nextTask()
+          .then(diagnose)
+          .then((messages) => {
+            violations.stop();
+            loading = undefined; // a failed load may be retried (e.g. after going online)
+            const seen = violations.seen;
+            const message = messages
+              ? messages.loadMessage(cause, seen, cspBlock(seen))
+              : `voice-end-call: could not load voice_end_call_bg.wasm (${String(cause?.message ?? cause)}).`;
+            throw new EndCallError('not-initialized', message, { cause });
+          }),
     );
   }
   return loading;
@@ -74,6 +80,11 @@ function nodeDefaultInput() {
 
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+// The messages of the rare paths (the wasm file could not be used), in a chunk of their own
+// (js/diagnose.js), so that pages whose init() succeeds never download them; null when that
+// chunk cannot be loaded either (offline): the error then says less.
+const diagnose = () => import('./diagnose.js').catch(() => null);
+
 // `init()` with no argument, in any toolchain with no configuration (issue 13). Why this shape:
 // - The file first, written as `new URL('./x.wasm', import.meta.url)` right here: webpack,
 //   Next.js (webpack and Turbopack) and Vite's build recognise that pattern and emit the file,
@@ -101,7 +112,7 @@ async function loadDefault(violations) {
     if (!response.ok) problem = `HTTP ${response.status}`;
   } catch (error) {
     await nextTask(); // a CSP violation event, if that is why, comes one task later
-    // (worded without "CSP": loadError reads that as a block of WebAssembly itself)
+    // (worded without "CSP": js/diagnose.js's loadMessage reads that as a block of WebAssembly)
     const block = cspBlock(violations);
     problem = block ? `refused by the page's ${block.effectiveDirective}` : String(error?.message ?? error);
   }
@@ -136,14 +147,9 @@ async function loadDefault(violations) {
   }
   await initWasm({ module_or_path: fromBase64(base64) });
   if (typeof document === 'object') {
-    console.info(
-      `voice-end-call: loaded the wasm inlined in the package (about a third larger) because ${url} could not be used: ${problem}. ` +
-        (cspBlock(violations)
-          ? "Add the page's origin ('self') to connect-src to load the file instead."
-          : url.pathname.includes('/.vite/deps/')
-            ? "Vite's dev server pre-bundled this module away from the file (builds are not affected): optimizeDeps: { exclude: ['voice-end-call'] } in vite.config loads the file."
-            : 'To load the file instead, serve voice_end_call_bg.wasm there or pass its URL to init().'),
-    );
+    // Before init() resolves, so that the notice is there when the app goes on.
+    const messages = await diagnose();
+    if (messages) console.info(messages.inlineNotice(url, problem, cspBlock(violations)));
   }
 }
 
@@ -175,21 +181,6 @@ function cspBlock(violations) {
   return violations.find(
     (v) => /^connect-src|^default-src/.test(v.effectiveDirective) && /\.wasm($|\?)/.test(v.blockedURI),
   );
-}
-
-function loadError(cause, violations = []) {
-  const text = String(cause && cause.message ? cause.message : cause);
-  const blockedFetch = cspBlock(violations);
-  let message;
-  if (/Content Security Policy|unsafe-eval|wasm-eval|CSP/i.test(text) || violations.some((v) => v.blockedURI === 'wasm-eval')) {
-    message =
-      "voice-end-call: the page's Content Security Policy blocks WebAssembly. Add 'wasm-unsafe-eval' to script-src (e.g. script-src 'self' 'wasm-unsafe-eval').";
-  } else if (blockedFetch) {
-    message = `voice-end-call: the page's Content Security Policy (${blockedFetch.effectiveDirective}) blocks fetching voice_end_call_bg.wasm from ${blockedFetch.blockedURI}. Add its origin (usually 'self') to connect-src, next to the API's origin.`;
-  } else {
-    message = `voice-end-call: could not load voice_end_call_bg.wasm (${text}). Check that the file is served (with Content-Type application/wasm) and pass its URL to init() if your bundler moved it.`;
-  }
-  return new EndCallError('not-initialized', message, { cause });
 }
 
 function notReady(name) {

@@ -37,8 +37,12 @@ cp js/index.js "$stage/"
 # import, external), and `new URL('./voice_end_call_bg.wasm', import.meta.url)` is kept as
 # written, so bundlers still find the file.
 node_modules/.bin/esbuild "$stage/index.js" --bundle --format=esm --platform=neutral \
-  --external:./voice_end_call_bg.inline.js --log-level=warning --outfile=dist/index.js
+  --external:./voice_end_call_bg.inline.js --external:./diagnose.js --log-level=warning --outfile=dist/index.js
 node scripts/minify-js.mjs dist/index.js
+# init()'s messages for when the wasm file cannot be used: a chunk of its own, imported only
+# then (js/index.js), so that a page whose init() succeeds does not download them.
+cp js/diagnose.js dist/
+node scripts/minify-js.mjs dist/diagnose.js
 # The short names' post-condition, on the module as shipped.
 node scripts/shorten-imports.mjs --check dist/voice_end_call_bg.wasm dist/index.js
 cp js/index.d.ts js/react.js js/react.d.ts dist/

@@ -32,10 +32,12 @@ after(async () => {
 test('the tarball ships the wasm (and its inlined copy), the bundled entry, the React and relay entries, types, README and LICENSE, and nothing else', () => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   // The glue and the snippets the Rust side imports (the EndCallError class, orphan recovery's
-  // Web Locks IO, the unload's relay beacons, the request's shape) are bundled into index.js.
+  // Web Locks IO, the unload's relay beacons, the request's shape) are bundled into index.js;
+  // init()'s messages for a wasm file it cannot use are a chunk of their own (diagnose.js).
   assert.deepEqual(files, [
     'package/LICENSE',
     'package/README.md',
+    'package/dist/diagnose.js',
     'package/dist/index.d.ts',
     'package/dist/index.js',
     'package/dist/react.d.ts',
