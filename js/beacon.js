@@ -147,6 +147,34 @@ export function relayBody(callId, endToken) {
   return JSON.stringify({ callId, endToken });
 }
 
+// ---- The time budget of a manual end ----
+
+// One abort timer of `ms` whose signal every attempt of an end carries: {signal, timedOut(),
+// remaining() (ms), stop()}. Throws where AbortController or setTimeout is missing.
+export function budget(ms) {
+  const controller = new AbortController();
+  const deadline = Date.now() + ms;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, ms);
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    remaining: () => deadline - Date.now(),
+    stop: () => clearTimeout(timer),
+  };
+}
+
+// What an end request's answer says: [status, its text() for a 2xx or 422 (the verdict is in
+// the body), else its Retry-After header or null]. Throws on anything that is not a Response.
+export function answer(response) {
+  const status = response.status;
+  if (typeof status !== 'number') throw new TypeError('fetch resolved with something that is not a Response');
+  return [status, (status >= 200 && status < 300) || status === 422 ? response.text() : response.headers.get('retry-after')];
+}
+
 // ---- Promises ----
 
 // A new promise with its resolve and reject: [promise, resolve, reject].

@@ -8,21 +8,18 @@
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
 //! microtask late, which is too late in `pagehide`; a plain init object does both right.)
 
-use alloc::rc::Rc;
 use alloc::string::String;
-use core::cell::Cell;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, AbortSignal, Response};
+use web_sys::AbortSignal;
 
 use crate::error::{ErrorKind, Failure};
 use crate::policy::{self, Failed};
 use crate::promise::Settled;
 use crate::registry::Armed;
 use crate::response;
-use crate::timer::Timer;
 
 /// A tracked call as the page holds it: with its browser-held request, if any.
 pub(crate) type Call = Armed<Deferred>;
@@ -150,45 +147,60 @@ pub(crate) fn unload_beaconed() -> alloc::vec::Vec<(String, bool)> {
     beaconed
 }
 
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// `js/beacon.js`'s time budget (see [`Clock`]).
+    type Budget;
+
+    #[wasm_bindgen(catch, js_name = budget)]
+    fn start_budget(ms: u32) -> Result<Budget, JsValue>;
+
+    #[wasm_bindgen(method, getter)]
+    fn signal(this: &Budget) -> AbortSignal;
+
+    #[wasm_bindgen(method, js_name = timedOut)]
+    fn timed_out(this: &Budget) -> bool;
+
+    #[wasm_bindgen(method)]
+    fn remaining(this: &Budget) -> f64;
+
+    #[wasm_bindgen(method)]
+    fn stop(this: &Budget);
+
+    #[wasm_bindgen(catch, js_name = answer)]
+    fn read_answer(response: &JsValue) -> Result<js_sys::Array, JsValue>;
+}
+
 /// The time budget of one manual end, shared by all its attempts: one abort timer of
-/// `timeout_ms` whose signal every attempt carries.
+/// `timeout_ms` whose signal every attempt carries (kept by `js/beacon.js`), cleared when
+/// dropped.
 pub(crate) struct Clock {
-    signal: AbortSignal,
-    deadline: f64,
+    budget: Budget,
     timeout_ms: u32,
-    timed_out: Rc<Cell<bool>>,
-    // Held for its Drop: clears the timer once the end settles.
-    _timer: Timer,
 }
 
 impl Clock {
     /// Start the budget now.
     pub(crate) fn start(timeout_ms: u32) -> Result<Clock, Failure> {
-        let controller = AbortController::new().map_err(|cause| {
-            Failure::new(ErrorKind::Network, "AbortController is not available").with_cause(cause)
+        let budget = start_budget(timeout_ms).map_err(|cause| {
+            Failure::new(
+                ErrorKind::Network,
+                "AbortController or setTimeout is not available",
+            )
+            .with_cause(cause)
         })?;
-        let signal = controller.signal();
-        let timed_out = Rc::new(Cell::new(false));
-        let flag = timed_out.clone();
-        let timer = Timer::start(timeout_ms, move || {
-            flag.set(true);
-            controller.abort();
-        })
-        .map_err(|cause| {
-            Failure::new(ErrorKind::Network, "setTimeout is not available").with_cause(cause)
-        })?;
-        Ok(Clock {
-            signal,
-            deadline: js_sys::Date::now() + f64::from(timeout_ms),
-            timeout_ms,
-            timed_out,
-            _timer: timer,
-        })
+        Ok(Clock { budget, timeout_ms })
     }
 
     /// Milliseconds left of the budget.
     pub(crate) fn remaining_ms(&self) -> f64 {
-        self.deadline - js_sys::Date::now()
+        self.budget.remaining()
+    }
+}
+
+impl Drop for Clock {
+    fn drop(&mut self) {
+        self.budget.stop();
     }
 }
 
@@ -234,7 +246,7 @@ pub(crate) fn failed_class(failure: &Failure) -> Failed {
 
 /// Issue one attempt of a manual end now (synchronously), within `clock`'s budget.
 pub(crate) fn attempt<D>(call: &Armed<D>, clock: &Clock) -> Result<Promise, Failure> {
-    send(call, Some(&clock.signal)).map_err(|cause| {
+    send(call, Some(&clock.budget.signal())).map_err(|cause| {
         Failure::new(
             ErrorKind::Network,
             "The browser refused to send the end request (fetch threw synchronously).",
@@ -245,25 +257,25 @@ pub(crate) fn attempt<D>(call: &Armed<D>, clock: &Clock) -> Result<Promise, Fail
 
 /// Classify what an attempt's `fetch` settled to.
 pub(crate) fn answer(fetch: Settled, clock: &Clock) -> Answer {
-    let response: Response = match fetch {
-        Ok(response) => response.unchecked_into(),
+    // [status, `text()` of a 2xx or 422, else the `Retry-After` header]; what a fetch wrapper
+    // resolved with that is no Response counts as a failed request.
+    let read = match fetch.and_then(|response| read_answer(&response)) {
+        Ok(read) => read,
         Err(cause) => return Answer::failed(transport_failure(clock, cause), None),
     };
-    let status = response.status();
+    let status = read.get(0).as_f64().unwrap_or(0.0) as u16;
     if (200..300).contains(&status) || status == 422 {
-        return match response.text() {
-            Ok(text) => Answer::Body { status, text },
-            Err(cause) => Answer::failed(transport_failure(clock, cause), None),
+        return Answer::Body {
+            status,
+            text: read.get(1).unchecked_into(),
         };
     }
     let failure =
         Failure::new(ErrorKind::Http, response::http_status_message(status)).with_status(status);
     // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .ok()
-        .flatten()
+    let retry_after = read
+        .get(1)
+        .as_string()
         .and_then(|value| policy::retry_after_ms(&value, js_sys::Date::now(), http_date_ms));
     Answer::failed(failure, retry_after)
 }
@@ -293,7 +305,7 @@ pub(crate) fn body_answer(status: u16, text: Settled, clock: &Clock) -> Result<J
 }
 
 fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
-    if clock.timed_out.get() {
+    if clock.budget.timed_out() {
         let mut message = String::from("No answer from the API within ");
         crate::options::push_decimal(&mut message, clock.timeout_ms);
         message.push_str(

@@ -146,6 +146,35 @@ async fn untrack_during_an_end_in_flight_prevents_rearming_after_a_failure() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn a_fetch_wrapper_that_resolves_without_a_response_fails_the_end_and_keeps_the_call() {
+    fresh().await;
+    let call = mint().await;
+    track(&call);
+    // The app's wrapper passes the request on but resolves with `undefined`.
+    let inside = Closure::<dyn FnMut(String)>::new(|_url: String| {});
+    wrap_fetch(inside.as_ref().unchecked_ref(), false);
+    let pending = end_call(call.id.clone().into(), js_options(&[("retries", 0.into())]));
+    unwrap_fetch();
+    let error = JsFuture::from(pending).await.unwrap_err();
+    assert_eq!(
+        kind_of(&error),
+        "network",
+        "no answer to read: a failed request"
+    );
+    assert_eq!(
+        tracked_calls().unwrap().length(),
+        1,
+        "may not have arrived: re-armed"
+    );
+    assert_eq!(
+        received(&call.id).await.length(),
+        1,
+        "the request itself went out"
+    );
+    assert!(untrack_call(call.id.clone().into()).unwrap());
+}
+
 /// A manual end of a call whose first end answers 503 (with `retry_after`), started and
 /// run until its first answer is back and the retry wait is held by the test clock.
 async fn end_waiting_to_retry(call: &Minted, retry_after: Option<&str>) -> JsFuture {
