@@ -34,10 +34,11 @@ export function beacon(url, body) {
   }
 }
 
-// What an unload sends now: the relay URL (or null) and [callId, body] pairs.
+// What an unload sends now: the relay URL (or null) and [callId, endToken] pairs, whose
+// bodies are built here and now, so that the listener only sends.
 export function publishBeacons(url, calls) {
   relayUrl = url;
-  pending = calls;
+  pending = calls.map(([id, token]) => [id, relayBody(id, token)]);
 }
 
 // The calls of the last unload: [ids beaconed, ids whose beacon the browser refused]; then

@@ -65,20 +65,11 @@ pub(crate) struct State {
     beforeunload: Option<EventListener>,
     /// One per armed call that no `fetchLater` holds, while `recover` is on.
     guards: Vec<Guard>,
-    /// The relay body of every armed call that no `fetchLater` holds, while a relay is set.
-    relay_bodies: Vec<RelayBody>,
     /// Whether the API-key warning was given.
     pub warned_api_key: bool,
     /// Counts `pagehide`s. A `beforeunload` check scheduled before one of them is stale: the
     /// page was left (or cached and restored) since, and its calls are not that leave's.
     leaves: u32,
-}
-
-/// A call's beacon body for the relay, built ahead of the page leave (see `js/beacon.js`).
-struct RelayBody {
-    id: CallId,
-    token: EndToken,
-    body: JsValue,
 }
 
 page_global! {
@@ -135,32 +126,14 @@ impl State {
                 None => self.guards.extend(Guard::new(call)),
             }
         }
-        let relay = self.config.relay_url.is_some();
-        self.relay_bodies.retain(|kept| {
-            relay
-                && registry.armed_calls().any(|call| {
-                    call.deferred.is_none() && call.id == kept.id && call.token == kept.token
-                })
-        });
-        if relay {
-            for call in registry
-                .armed_calls()
-                .filter(|call| call.deferred.is_none())
-            {
-                if !self.relay_bodies.iter().any(|kept| kept.id == call.id) {
-                    self.relay_bodies.push(RelayBody {
-                        id: call.id.clone(),
-                        token: call.token.clone(),
-                        body: transport::relay_body(call),
-                    });
-                }
-            }
-        }
+        // What an unload sends to the relay first (`js/beacon.js`, which builds the bodies
+        // now, ahead of the leave): every armed call that no `fetchLater` holds.
+        let relay_url = self.config.relay_url.as_ref().map(BaseUrl::as_stored);
         transport::publish_unload_beacons(
-            self.config.relay_url.as_ref().map(BaseUrl::as_stored),
-            self.relay_bodies
-                .iter()
-                .map(|kept| (kept.id.as_str(), &kept.body)),
+            relay_url,
+            registry
+                .armed_calls()
+                .filter(|call| relay_url.is_some() && call.deferred.is_none()),
         );
         if !self.registry.needs_page_leave() {
             self.beforeunload = None;

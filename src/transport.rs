@@ -105,9 +105,9 @@ pub(crate) fn send_and_forget<D>(call: &Armed<D>) -> bool {
 
 /// The body a page leave sends to the app's relay (`configure({relayUrl})`) with
 /// `navigator.sendBeacon`: `{"callId", "endToken"}` as `text/plain` JSON (a beacon cannot
-/// carry `Authorization`; the relay adds it). For an unload it is built when the call is
-/// tracked and handed to `js/beacon.js` (see `page::State::sync_derived`), whose listener
-/// sends it first thing; other leaves build it as they send.
+/// carry `Authorization`; the relay adds it). For an unload `js/beacon.js` builds it when the
+/// calls are published ([`publish_unload_beacons`]), and its listener sends it first thing;
+/// other leaves build it as they send.
 pub(crate) fn relay_body<D>(call: &Armed<D>) -> JsValue {
     relay_body_js(call.id.as_str(), call.token.as_str())
 }
@@ -119,14 +119,18 @@ pub(crate) fn beacon_to_relay(relay_url: &str, body: &JsValue) -> bool {
     beacon(relay_url, body)
 }
 
-/// Tell `js/beacon.js` what an unload sends first: to `relay_url`, `(call id, body)` pairs.
-pub(crate) fn publish_unload_beacons<'a>(
+/// Tell `js/beacon.js` what an unload sends first: to `relay_url`, these calls (as
+/// `[callId, endToken]`, whose bodies it builds now).
+pub(crate) fn publish_unload_beacons<'a, D: 'a>(
     relay_url: Option<&str>,
-    calls: impl Iterator<Item = (&'a str, &'a JsValue)>,
+    calls: impl Iterator<Item = &'a Armed<D>>,
 ) {
     let list = js_sys::Array::new();
-    for (id, body) in calls {
-        list.push(&js_sys::Array::of2(&id.into(), body));
+    for call in calls {
+        list.push(&js_sys::Array::of2(
+            &call.id.as_str().into(),
+            &call.token.as_str().into(),
+        ));
     }
     publish_beacons(&relay_url.map_or(JsValue::NULL, Into::into), &list);
 }
