@@ -41,13 +41,22 @@ export function publishBeacons(url, calls) {
   pending = calls.map(([id, token]) => [id, relayBody(id, token)]);
 }
 
-// The calls of the last unload: [ids beaconed, ids whose beacon the browser refused]; then
-// forgotten.
+// What the unload being handled beaconed: callId → true (queued) or false (refused).
+let taken = new Map();
+
+// Take the calls of the last unload (sent and refused), for `beaconed`, and forget them here;
+// whether there were any.
 export function takeBeaconed() {
-  const taken = [sent, refused];
+  taken = new Map([...sent.map((id) => [id, true]), ...refused.map((id) => [id, false])]);
   sent = [];
   refused = [];
-  return taken;
+  return taken.size > 0;
+}
+
+// For a call of the unload taken last: 0 no beacon, 1 queued, 2 refused.
+export function beaconed(callId) {
+  const queued = taken.get(callId);
+  return queued === undefined ? 0 : queued ? 1 : 2;
 }
 
 function onPageHide(event) {

@@ -128,6 +128,18 @@ export function readCall(value) {
 // ---- onCallEnded: the subscribers, told of every ended call ----
 
 let subscribers = [];
+// Calls ended as the page entered the back/forward cache, reported if it comes back.
+let endedAsCached = [];
+
+export function endedWhileCached(callId) {
+  endedAsCached.push(callId);
+}
+
+export function reportRestored() {
+  const ended = endedAsCached;
+  endedAsCached = [];
+  for (const callId of ended) emit(callId, 'pagehide');
+}
 
 /** Subscribe; returns the unsubscribe function (calling it twice is harmless). */
 export function subscribe(listener) {

@@ -121,13 +121,8 @@ const read = (store, key) => {
 };
 
 /** Whether this page can record calls for recovery (Web Locks and localStorage). */
-export function canGuard() {
+function canGuard() {
   return Boolean(locks() && storage());
-}
-
-/** The record key of a call. */
-export function recordKey(callId) {
-  return PREFIX + callId;
 }
 
 /** Delete the record of a call (its page is about to send the end). */
@@ -139,7 +134,7 @@ export function forget(callId) {
  * Hold the lock of `key` and, once it is granted, keep `record` stored under `key`.
  * `release()` deletes the record and lets the lock go (a request still waiting is withdrawn).
  */
-export function guard(key, record) {
+function guard(key, record) {
   const controller = new AbortController();
   let state = 'waiting'; // → 'held' → 'released'
   let letGo;
@@ -168,6 +163,43 @@ export function guard(key, record) {
       state = 'released';
     },
   };
+}
+
+// The calls this page guards: callId → {token, baseUrl, handle}.
+const guarded = new Map();
+
+/**
+ * Guard exactly `calls`, [[callId, endToken, baseUrl], ...] (src/page.rs passes every armed
+ * call that no fetchLater holds while recovery is on, after every change): a call no longer
+ * listed is let go (its record deleted first), a new one is guarded, and one whose token or
+ * base URL changed gets its record rewritten. Where the page cannot guard (no Web Locks or no
+ * storage), or a call has no base URL to record, that call is not guarded.
+ */
+export function guardCalls(calls) {
+  const listed = new Set(calls.map(([id]) => id));
+  for (const [id, kept] of guarded) {
+    if (!listed.has(id)) {
+      guarded.delete(id);
+      kept.handle.release();
+    }
+  }
+  if (!canGuard()) return;
+  for (const [id, token, baseUrl] of calls) {
+    if (baseUrl === undefined) continue;
+    const kept = guarded.get(id);
+    const record = () => JSON.stringify(entry(id, token, baseUrl, Date.now()));
+    if (!kept) {
+      try {
+        guarded.set(id, { token, baseUrl, handle: guard(PREFIX + id, record()) });
+      } catch {
+        // Not guarded: this call is not recoverable, nothing else changes.
+      }
+    } else if (kept.token !== token || kept.baseUrl !== baseUrl) {
+      kept.token = token;
+      kept.baseUrl = baseUrl;
+      kept.handle.update(record());
+    }
+  }
 }
 
 const waitingOn = new Set();

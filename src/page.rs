@@ -24,11 +24,11 @@ use crate::events;
 use crate::global::page_global;
 use crate::lifecycle::{self, EventListener};
 use crate::options::Config;
-use crate::orphans::Guard;
+use crate::orphans;
 use crate::outbox;
 use crate::policy::{self, Held, Leave, LeaveAction};
 use crate::registry::{BeingEnded, Registry};
-use crate::transport::{self, Call, Deferred};
+use crate::transport::{self, Beacon, Call, Deferred};
 
 /// Settles a manual end that waits between attempts at once (the wait is cancelled): a page
 /// leave sent the call instead, or the app untracked it.
@@ -63,8 +63,6 @@ pub(crate) struct State {
     pagehide: Option<EventListener>,
     /// Exists while a page leave would have something to send and the option is on.
     beforeunload: Option<EventListener>,
-    /// One per armed call that no `fetchLater` holds, while `recover` is on.
-    guards: Vec<Guard>,
     /// Whether the API-key warning was given.
     pub warned_api_key: bool,
     /// Counts `pagehide`s. A `beforeunload` check scheduled before one of them is stale: the
@@ -108,32 +106,21 @@ impl State {
     /// was tracked (if `init()` did not add it); every armed call that no `fetchLater` holds
     /// has a recovery guard, and no other call has one.
     pub(crate) fn sync_derived(&mut self) -> Result<(), Failure> {
-        let recover = self.config.recover;
-        let registry = &self.registry;
-        let wanted = |call: &Call| recover && call.deferred.is_none();
-        self.guards.retain(|guard| {
-            registry
-                .armed_calls()
-                .any(|call| call.id.as_str() == guard.id() && wanted(call))
-        });
-        for call in registry.armed_calls().filter(|call| wanted(call)) {
-            match self
-                .guards
-                .iter_mut()
-                .find(|guard| guard.id() == call.id.as_str())
-            {
-                Some(guard) => guard.follow(call),
-                None => self.guards.extend(Guard::new(call)),
+        // Every armed call that no `fetchLater` holds: recorded for recovery while `recover`
+        // is on, and what an unload sends to the relay first while one is set (`js/beacon.js`
+        // builds the bodies now, ahead of the leave).
+        let unheld = js_sys::Array::new();
+        for call in self.registry.armed_calls() {
+            if call.deferred.is_none() {
+                unheld.push(&orphans::guarded(call));
             }
         }
-        // What an unload sends to the relay first (`js/beacon.js`, which builds the bodies
-        // now, ahead of the leave): every armed call that no `fetchLater` holds.
+        let none = js_sys::Array::new();
+        orphans::guard_exactly(if self.config.recover { &unheld } else { &none });
         let relay_url = self.config.relay_url.as_ref().map(BaseUrl::as_stored);
         transport::publish_unload_beacons(
             relay_url,
-            registry
-                .armed_calls()
-                .filter(|call| relay_url.is_some() && call.deferred.is_none()),
+            if relay_url.is_some() { &unheld } else { &none },
         );
         if !self.registry.needs_page_leave() {
             self.beforeunload = None;
@@ -343,12 +330,10 @@ fn on_before_unload(generation: u32) {
 /// is lost to this page (the server's timeout is the backstop).
 fn on_leave(leave: Leave) {
     // The relay beacons `js/beacon.js`'s listener sent, first thing in this `pagehide`.
-    let beaconed = if leave == Leave::Unload {
-        transport::unload_beaconed()
-    } else {
-        Vec::new()
-    };
-    leave_with(leave, &beaconed);
+    if leave == Leave::Unload {
+        transport::take_unload_beacons();
+    }
+    leave_with(leave);
 }
 
 /// Catch up with an unload that `js/beacon.js` began: when its listener has sent beacons and
@@ -356,13 +341,12 @@ fn on_leave(leave: Leave) {
 /// the leave is taken first, so those calls are not ended or tracked as if still armed.
 /// Called by every entry point that reads or changes the tracked calls.
 pub(crate) fn catch_up_with_unload() {
-    let beaconed = transport::unload_beaconed();
-    if !beaconed.is_empty() {
-        leave_with(Leave::Unload, &beaconed);
+    if transport::take_unload_beacons() {
+        leave_with(Leave::Unload);
     }
 }
 
-fn leave_with(leave: Leave, beaconed: &[(String, bool)]) {
+fn leave_with(leave: Leave) {
     let offline = is_offline();
     if !policy::leave_acts(leave, offline) {
         return;
@@ -402,9 +386,13 @@ fn leave_with(leave: Leave, beaconed: &[(String, bool)]) {
         }
         let delivered = match action {
             LeaveAction::LeaveToBrowser | LeaveAction::AlreadySent => true,
-            LeaveAction::Send => match beaconed.iter().find(|(id, _)| id == call.id.as_str()) {
-                Some((_, queued)) => *queued || transport::send_and_forget(&call),
-                None => send_on_leave(&call, relay.as_ref()),
+            LeaveAction::Send => match leave {
+                Leave::Unload => match transport::unload_beacon(call.id.as_str()) {
+                    Beacon::Queued => true,
+                    Beacon::Refused => transport::send_and_forget(&call),
+                    Beacon::None => send_on_leave(&call, relay.as_ref()),
+                },
+                _ => send_on_leave(&call, relay.as_ref()),
             },
             LeaveAction::Store => false,
         };
@@ -433,7 +421,9 @@ fn leave_with(leave: Leave, beaconed: &[(String, bool)]) {
         }
         // Reported if the page comes back from the cache (stored ends are sent then).
         Leave::BackForwardCache => {
-            events::ended_while_cached(sent.iter().map(|call| call.id.as_str()))
+            for call in &sent {
+                events::ended_while_cached(call.id.as_str());
+            }
         }
         // The document is being destroyed: nobody is left to tell.
         Leave::Unload => {}

@@ -50,7 +50,10 @@ extern "C" {
     fn publish_beacons(url: &JsValue, calls: &js_sys::Array);
 
     #[wasm_bindgen(js_name = takeBeaconed)]
-    fn take_beaconed() -> js_sys::Array;
+    fn take_beaconed() -> bool;
+
+    /// 0: no beacon for the call in the unload taken last; 1: queued; 2: refused.
+    fn beaconed(call_id: &str) -> u8;
 
     #[wasm_bindgen(js_name = relayBody)]
     fn relay_body_js(call_id: &str, end_token: &str) -> JsValue;
@@ -120,35 +123,35 @@ pub(crate) fn beacon_to_relay(relay_url: &str, body: &JsValue) -> bool {
 }
 
 /// Tell `js/beacon.js` what an unload sends first: to `relay_url`, these calls (as
-/// `[callId, endToken]`, whose bodies it builds now).
-pub(crate) fn publish_unload_beacons<'a, D: 'a>(
-    relay_url: Option<&str>,
-    calls: impl Iterator<Item = &'a Armed<D>>,
-) {
-    let list = js_sys::Array::new();
-    for call in calls {
-        list.push(&js_sys::Array::of2(
-            &call.id.as_str().into(),
-            &call.token.as_str().into(),
-        ));
-    }
-    publish_beacons(&relay_url.map_or(JsValue::NULL, Into::into), &list);
+/// `[callId, endToken, ...]`, whose bodies it builds now).
+pub(crate) fn publish_unload_beacons(relay_url: Option<&str>, calls: &js_sys::Array) {
+    publish_beacons(&relay_url.map_or(JsValue::NULL, Into::into), calls);
 }
 
-/// What `js/beacon.js`'s listener did in this unload's `pagehide`, before the library's own
-/// listener ran: per call id, whether the browser queued its beacon (`false`: refused).
-pub(crate) fn unload_beaconed() -> alloc::vec::Vec<(String, bool)> {
-    let taken = take_beaconed();
-    let ids = |at: u32, queued: bool| {
-        js_sys::Array::from(&taken.get(at))
-            .iter()
-            .filter_map(|id| id.as_string())
-            .map(move |id| (id, queued))
-            .collect::<alloc::vec::Vec<_>>()
-    };
-    let mut beaconed = ids(0, true);
-    beaconed.extend(ids(1, false));
-    beaconed
+/// What `js/beacon.js`'s listener did for a call in the unload being handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Beacon {
+    /// Nothing: no beacon was sent for it.
+    None,
+    /// The browser queued its beacon: it is sent.
+    Queued,
+    /// The browser refused its beacon: it still has to be sent.
+    Refused,
+}
+
+/// Take what `js/beacon.js`'s listener did in this unload's `pagehide`, before the library's
+/// own listener ran (read with [`unload_beacon`]); whether it sent anything.
+pub(crate) fn take_unload_beacons() -> bool {
+    take_beaconed()
+}
+
+/// What the unload taken last did for `call_id`.
+pub(crate) fn unload_beacon(call_id: &str) -> Beacon {
+    match beaconed(call_id) {
+        1 => Beacon::Queued,
+        2 => Beacon::Refused,
+        _ => Beacon::None,
+    }
 }
 
 #[wasm_bindgen(module = "/js/beacon.js")]
