@@ -185,6 +185,34 @@ export function answer(response) {
   return [status, (status >= 200 && status < 300) || status === 422 ? response.text() : response.headers.get('retry-after')];
 }
 
+// A 2xx body's [call_id, status, ended_at, actual_duration_seconds, credits_used] (unchecked:
+// src/response.rs checks them), or why there are none.
+export function responseFields(body) {
+  let parsed;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return 'it is not JSON';
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'it is not a JSON object';
+  return [parsed.call_id, parsed.status, parsed.ended_at, parsed.actual_duration_seconds, parsed.credits_used];
+}
+
+// The camelCase EndCallResponse from the checked fields.
+export function endCallResponse([callId, status, endedAt, actualDurationSeconds, creditsUsed]) {
+  return { callId, status, endedAt, actualDurationSeconds, creditsUsed };
+}
+
+// A 422 body's detail array, or [] when the body is not the spec's shape.
+export function validationDetail(body) {
+  try {
+    const detail = JSON.parse(body)?.detail;
+    return Array.isArray(detail) ? detail : [];
+  } catch {
+    return [];
+  }
+}
+
 // ---- Promises ----
 
 // A new promise with its resolve and reject: [promise, resolve, reject].

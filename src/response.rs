@@ -1,73 +1,73 @@
 //! Reading the API's answers: the spec's `EndCallResponse` (to camelCase), a 422's
 //! `detail`, and what to say about other statuses.
 //!
-//! Fields are read with `js_sys::Reflect` after `JSON.parse` rather than deserialized with
-//! serde: it is the same check for a fraction of the size (see README, "What each
-//! dependency costs").
+//! `js/beacon.js` parses the body and hands over the fields; every check is here. Not serde:
+//! it is the same check for a fraction of the size (see README, "What each dependency
+//! costs").
 
 use alloc::string::String;
 
-use js_sys::{Array, Object, Reflect, JSON};
-use wasm_bindgen::JsValue;
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/beacon.js")]
+extern "C" {
+    /// The body's `[call_id, status, ended_at, actual_duration_seconds, credits_used]`, or a
+    /// sentence saying why there are none (not JSON, not an object).
+    #[wasm_bindgen(js_name = responseFields)]
+    fn response_fields(body: &str) -> JsValue;
+
+    /// `{callId, status, endedAt, actualDurationSeconds, creditsUsed}` from checked fields.
+    #[wasm_bindgen(js_name = endCallResponse)]
+    fn camel_case(fields: &Array) -> JsValue;
+
+    /// The 422 body's `detail` array, or an empty array when the body is not the spec's shape.
+    #[wasm_bindgen(js_name = validationDetail)]
+    pub(crate) fn validation_detail(body: &str) -> JsValue;
+}
+
+/// The spec's fields of an `EndCallResponse`, with what each must be.
+const FIELDS: [(&str, Check, &str); 5] = [
+    ("call_id", Check::Text, "a string"),
+    ("status", Check::Text, "a string"),
+    ("ended_at", Check::DateTime, "an ISO 8601 date-time string"),
+    ("actual_duration_seconds", Check::Number, "a number"),
+    ("credits_used", Check::Number, "a number"),
+];
+
+#[derive(Clone, Copy)]
+enum Check {
+    Text,
+    DateTime,
+    Number,
+}
 
 /// Parse and validate a 2xx body; returns `{callId, status, endedAt, actualDurationSeconds,
 /// creditsUsed}`. The error says which field is wrong.
 pub fn end_call_response(body: &str) -> Result<JsValue, String> {
-    let parsed = JSON::parse(body).map_err(|_| String::from("it is not JSON"))?;
-    if !parsed.is_object() || Array::is_array(&parsed) {
-        return Err("it is not a JSON object".into());
-    }
-    let out = Object::new();
-    let copy = |from: &str, to: &str, check: fn(&JsValue) -> bool, expected: &str| {
-        let value = Reflect::get(&parsed, &from.into()).unwrap_or(JsValue::UNDEFINED);
-        if !check(&value) {
-            let mut why = String::from(from);
-            why.push_str(if value.is_undefined() {
-                " is missing"
+    let fields = response_fields(body);
+    let Some(fields) = fields.dyn_ref::<Array>() else {
+        return Err(fields.as_string().unwrap_or_default());
+    };
+    for (at, (name, check, expected)) in (0u32..).zip(FIELDS) {
+        let value = fields.get(at);
+        let ok = match check {
+            Check::Text => value.is_string(),
+            Check::DateTime => value.as_string().is_some_and(|s| is_date_time(&s)),
+            Check::Number => value.as_f64().is_some_and(f64::is_finite),
+        };
+        if !ok {
+            let mut why = String::from(name);
+            if value.is_undefined() {
+                why.push_str(" is missing");
             } else {
-                " is not "
-            });
-            if !value.is_undefined() {
+                why.push_str(" is not ");
                 why.push_str(expected);
             }
             return Err(why);
         }
-        Reflect::set(&out, &to.into(), &value).map_err(|_| String::from("internal"))?;
-        Ok(())
-    };
-    copy("call_id", "callId", |v| v.is_string(), "a string")?;
-    copy("status", "status", |v| v.is_string(), "a string")?;
-    copy(
-        "ended_at",
-        "endedAt",
-        |v| v.as_string().is_some_and(|s| is_date_time(&s)),
-        "an ISO 8601 date-time string",
-    )?;
-    copy(
-        "actual_duration_seconds",
-        "actualDurationSeconds",
-        |v| v.as_f64().is_some_and(f64::is_finite),
-        "a number",
-    )?;
-    copy(
-        "credits_used",
-        "creditsUsed",
-        |v| v.as_f64().is_some_and(f64::is_finite),
-        "a number",
-    )?;
-    Ok(out.into())
-}
-
-/// The `detail` array of a 422 body, or an empty array when the body is not the spec's shape.
-pub fn validation_detail(body: &str) -> JsValue {
-    let detail = JSON::parse(body)
-        .ok()
-        .and_then(|parsed| Reflect::get(&parsed, &"detail".into()).ok())
-        .filter(Array::is_array);
-    match detail {
-        Some(detail) => detail,
-        None => Array::new().into(),
     }
+    Ok(camel_case(fields))
 }
 
 /// A message for a non-2xx, non-422 status, with what to do about it.
