@@ -150,12 +150,12 @@ pub fn started() -> u32 {
 
 fn call_id(value: &JsValue, path: &str) -> Result<CallId, Failure> {
     let text = string_value(value, path)?;
-    CallId::parse(&text).map_err(|why| config_error(path, &why))
+    CallId::parse(&text).map_err(|why| config_error(path, why))
 }
 
 fn end_token(value: &JsValue, path: &str) -> Result<EndToken, Failure> {
     let text = string_value(value, path)?;
-    EndToken::parse(&text).map_err(|why| config_error(path, &why))
+    EndToken::parse(&text).map_err(|why| config_error(path, why))
 }
 
 /// Internal (for `voice-end-call/relay`, the server-side relay of beacon ends): the end

@@ -28,25 +28,24 @@ impl BaseUrl {
     ///
     /// Byte-wise (after the ASCII check every byte is a character): `str`'s char searchers
     /// and number parsing cost kilobytes of wasm for what is a short, fixed grammar.
-    pub fn parse(input: &str) -> Result<BaseUrl, String> {
+    pub fn parse(input: &str) -> Result<BaseUrl, &'static str> {
         let bytes = input.as_bytes();
         if bytes.is_empty() {
-            return Err("must not be empty".into());
+            return Err("must not be empty");
         }
         if !bytes.iter().all(u8::is_ascii_graphic) {
             return Err(
                 "must be ASCII without spaces or control characters (use the punycode form of an international host)"
-                    .into(),
+                    ,
             );
         }
         if bytes.iter().any(|b| matches!(b, b'?' | b'#' | b'\\')) {
-            return Err("must not contain '?', '#' or '\\'".into());
+            return Err("must not contain '?', '#' or '\\'");
         }
         if bytes.first() == Some(&b'/') {
             if bytes.get(1) == Some(&b'/') {
                 return Err(
-                    "starts with '//', which names another host; use an absolute https:// URL"
-                        .into(),
+                    "starts with '//', which names another host; use an absolute https:// URL",
                 );
             }
             return Ok(BaseUrl(trim_trailing_slashes(input).into()));
@@ -59,7 +58,7 @@ impl BaseUrl {
         let (Some(colon), Some(rest)) = (colon, rest) else {
             return Err(
                 "must be an absolute https:// URL or a path starting with '/' (such as /voice-proxy)"
-                    .into(),
+                    ,
             );
         };
         // The path keeps its leading '/'; `get` cannot panic (and pulls in no panic messages).
@@ -67,7 +66,7 @@ impl BaseUrl {
         let authority = rest.get(..slash).unwrap_or(rest);
         let path = rest.get(slash..).unwrap_or("");
         if authority.as_bytes().contains(&b'@') {
-            return Err("must not contain credentials (user:password@)".into());
+            return Err("must not contain credentials (user:password@)");
         }
         // Scheme and authority are case-insensitive: normalized (and judged) in lowercase.
         let mut normalized = String::with_capacity(input.len());
@@ -81,11 +80,10 @@ impl BaseUrl {
             "http" if is_loopback_host(host) => {}
             "http" => {
                 return Err(
-                    "uses plain http:// to a non-loopback host, which would expose the end token; use https://"
-                        .into(),
+                    "uses plain http:// to a non-loopback host, which would expose the end token; use https://",
                 )
             }
-            _ => return Err("must use https:// (or http:// to a loopback host)".into()),
+            _ => return Err("must use https:// (or http:// to a loopback host)"),
         }
         normalized.push_str(trim_trailing_slashes(path));
         Ok(BaseUrl(normalized))
@@ -155,13 +153,13 @@ fn trim_trailing_slashes(s: &str) -> &str {
 }
 
 /// The host part of an authority (`host[:port]` or `[v6]:port`, ASCII); checks the port.
-fn host_of(authority: &str) -> Result<&str, String> {
+fn host_of(authority: &str) -> Result<&str, &'static str> {
     let bytes = authority.as_bytes();
     // An IPv6 host ends at its ']', any other at the first ':'.
     let host_end = if bytes.first() == Some(&b'[') {
         match position(bytes, b']') {
             Some(close) => close + 1,
-            None => return Err("has an unclosed '[' in its host".into()),
+            None => return Err("has an unclosed '[' in its host"),
         }
     } else {
         position(bytes, b':').unwrap_or(bytes.len())
@@ -170,15 +168,13 @@ fn host_of(authority: &str) -> Result<&str, String> {
     let after = authority.get(host_end..).unwrap_or("");
     let port = after.strip_prefix(':');
     if port.is_none() && !after.is_empty() {
-        return Err("has an invalid IPv6 host".into()); // `[::1]x`
+        return Err("has an invalid IPv6 host"); // `[::1]x`
     }
     if host.is_empty() || host == "[]" {
-        return Err("has no host".into());
+        return Err("has no host");
     }
     match port {
-        Some(port) if !decimal_at_most(port.as_bytes(), 5, 65_535) => {
-            Err("has an invalid port".into())
-        }
+        Some(port) if !decimal_at_most(port.as_bytes(), 5, 65_535) => Err("has an invalid port"),
         _ => Ok(host),
     }
 }
@@ -223,17 +219,15 @@ pub struct CallId(String);
 impl CallId {
     /// Validate. `.` and `..` are refused: URL parsers treat them (even percent-encoded as
     /// `%2E%2E`) as dot segments that would change the path.
-    pub fn parse(input: &str) -> Result<CallId, String> {
+    pub fn parse(input: &str) -> Result<CallId, &'static str> {
         if input.is_empty() {
-            return Err("must be a non-empty string".into());
+            return Err("must be a non-empty string");
         }
         if input.len() > MAX_CALL_ID_BYTES {
-            return Err(
-                "is longer than 1024 bytes; pass the call_id from connection-details".into(),
-            );
+            return Err("is longer than 1024 bytes; pass the call_id from connection-details");
         }
         if input == "." || input == ".." {
-            return Err("must not be '.' or '..' (they cannot stand as a URL path segment)".into());
+            return Err("must not be '.' or '..' (they cannot stand as a URL path segment)");
         }
         Ok(CallId(input.into()))
     }
@@ -251,17 +245,17 @@ pub struct EndToken(String);
 
 impl EndToken {
     /// Validate. Error messages describe the problem without quoting the token.
-    pub fn parse(input: &str) -> Result<EndToken, String> {
+    pub fn parse(input: &str) -> Result<EndToken, &'static str> {
         if input.is_empty() {
-            return Err("must be a non-empty string".into());
+            return Err("must be a non-empty string");
         }
         if input.len() > MAX_TOKEN_BYTES {
-            return Err("is longer than 4096 bytes".into());
+            return Err("is longer than 4096 bytes");
         }
         if !input.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(
                 "contains spaces, line breaks, control or non-ASCII characters; pass the end_token from connection-details unchanged"
-                    .into(),
+                    ,
             );
         }
         Ok(EndToken(input.into()))

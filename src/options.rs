@@ -186,7 +186,7 @@ pub fn config_error(path: &str, why: &str) -> Failure {
 /// Parse a JS value as a base URL.
 pub fn parse_base_url(value: &JsValue, path: &str) -> Result<BaseUrl, Failure> {
     let text = string_value(value, path)?;
-    BaseUrl::parse(&text).map_err(|why| config_error(path, &why))
+    BaseUrl::parse(&text).map_err(|why| config_error(path, why))
 }
 
 /// Parse a JS value as the relay URL: validated like a base URL, and same-origin (a beacon
