@@ -42,7 +42,7 @@ pub type Settled = Result<JsValue, JsValue>;
 /// continuation keeps one copy of the closure glue in the wasm.
 pub fn when_settled(promise: &Promise, then: Box<dyn FnOnce(Settled)>) {
     // `[fulfilled, value or reason]`: one argument, the crate's one callback signature.
-    let callback = Closure::once_into_js(move |settled: JsValue| {
+    let callback = crate::timer::once(Box::new(move |settled: JsValue| {
         let settled: &js_sys::Array = settled.unchecked_ref();
         let value = settled.get(1);
         then(if settled.get(0).is_truthy() {
@@ -50,6 +50,6 @@ pub fn when_settled(promise: &Promise, then: Box<dyn FnOnce(Settled)>) {
         } else {
             Err(value)
         })
-    });
+    }));
     when_settled_js(promise, &callback);
 }

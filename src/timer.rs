@@ -27,7 +27,8 @@ impl Timer {
     pub fn start(ms: u32, on_fire: impl FnMut() + 'static) -> Result<Timer, JsValue> {
         let mut on_fire = on_fire;
         // `dyn FnMut(JsValue)`, the crate's one callback signature (see `lifecycle`).
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| on_fire());
+        let callback =
+            Closure::wrap(Box::new(move |_: JsValue| on_fire()) as Box<dyn FnMut(JsValue)>);
         let id = set_timeout(callback.as_ref().unchecked_ref(), ms)?;
         Ok(Timer {
             id,
@@ -42,6 +43,12 @@ impl Drop for Timer {
     }
 }
 
+/// A JS function that calls `f` the first time it is called, and frees it then. Every
+/// one-shot callback of the crate goes through here: one copy of the closure glue for all.
+pub(crate) fn once(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
+    Closure::once_into_js(f)
+}
+
 /// Run `task(true)` once, in a later task of the event loop, `ms` milliseconds from now (0:
 /// after the current event has been dispatched to every listener). If timers are unavailable
 /// (`setTimeout` threw), `task(false)` runs right away instead, so the task always runs
@@ -51,9 +58,10 @@ impl Drop for Timer {
 pub fn after(ms: u32, task: Box<dyn FnOnce(bool)>) {
     // Only the fallback below passes `false`. (`setTimeout` passes nothing: an app's timer
     // wrapper may drop extra arguments, so "fired" is anything but an explicit `false`.)
-    let callback: Function =
-        Closure::once_into_js(move |fired: JsValue| task(fired.as_bool() != Some(false)))
-            .unchecked_into();
+    let callback: Function = once(Box::new(move |fired: JsValue| {
+        task(fired.as_bool() != Some(false))
+    }))
+    .unchecked_into();
     if set_timeout(&callback, ms).is_err() {
         let _ = callback.call1(&JsValue::NULL, &JsValue::FALSE);
     }
