@@ -18,6 +18,11 @@
 //!   of stored calls.
 //! - [`api`]: the functions exported to JavaScript.
 //!
+//! The IO itself is a thin JS shell the wasm imports (`js/beacon.js`: requests, beacons, what
+//! a leave and an answer say; `js/locks.js`: storage, locks, records; `js/errors.js`: the
+//! error class, the walk over the caller's objects, the `onCallEnded` subscribers). It is told
+//! what to do and reports back; every decision and every check of what it hands over is here.
+//!
 //! The crate is `no_std` (+ `alloc`); the default `std` feature is for tests. Without it
 //! (the shipped build) the crate brings its own panic handler, see `Cargo.toml`.
 
