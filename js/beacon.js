@@ -1,7 +1,9 @@
-// What leaves the page: the end request's shape (`send`, `sendLater`, at the end of this file),
-// and the relay beacons of an unload, sent by a plain `pagehide` listener before anything else
-// runs. (One file for both, not one each: the wasm-bindgen test runner's page load stalled now
-// and then — 1 run in 2, measured over 12 — with a fourth snippet file for it to serve.)
+// The page-side IO of the library, as the Rust side (src/) decides it: the relay beacons of an
+// unload, sent by a plain `pagehide` listener before anything else runs (first, below); then,
+// in sections, the end request's shape and its time budget, what a leave and an answer say,
+// promises, and the page's window and origin. Nothing here decides what is sent or when.
+// (One file for all, not one each: the wasm-bindgen test runner's page load stalled now and
+// then — 1 run in 2, measured over 12 — with a fourth snippet file for it to serve.)
 //
 // The relay beacons: src/page.rs decides which calls they are for (every armed call that no
 // fetchLater holds, while a relay is set: what an online unload sends) and publishes them
@@ -34,8 +36,8 @@ export function beacon(url, body) {
   }
 }
 
-// What an unload sends now: the relay URL (or null) and [callId, endToken] pairs, whose
-// bodies are built here and now, so that the listener only sends.
+// What an unload sends now: the relay URL (or null) and the calls as [callId, endToken, ...],
+// whose bodies are built here and now, so that the listener only sends.
 export function publishBeacons(url, calls) {
   relayUrl = url;
   pending = calls.map(([id, token]) => [id, relayBody(id, token)]);
@@ -176,6 +178,8 @@ export function budget(ms) {
     stop: () => clearTimeout(timer),
   };
 }
+
+// ---- Reading an answer ----
 
 // What an end request's answer says: [status, its text() for a 2xx or 422 (the verdict is in
 // the body), else its Retry-After header or null]. Throws on anything that is not a Response.

@@ -1,5 +1,8 @@
-// The error class shared by the JS wrapper and the wasm module (imported by both, so that
-// `instanceof EndCallError` holds whichever side made the error).
+// What the library says to the app, and reads from it: the error class shared by the JS
+// wrapper and the wasm module (imported by both, so that `instanceof EndCallError` holds
+// whichever side made the error), the walk over the caller's objects, and the onCallEnded
+// subscribers. The Rust side (src/api.rs, src/options.rs, src/events.rs) checks every value
+// and decides when to tell.
 
 /** Every failure of voice-end-call is an EndCallError; `kind` says which. */
 export class EndCallError extends Error {
