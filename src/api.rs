@@ -1,5 +1,6 @@
 //! The functions exported to JavaScript. Each one turns untrusted JS values into checked
-//! Rust values (or a `config` error naming the offending key) and hands them to the tracker.
+//! Rust values (or a `config` error naming the offending key) and hands them to `page` and
+//! `manual_end`; `js/errors.js` walks the caller's objects, every value is checked here.
 //! The public, documented surface is `js/index.js` + `js/index.d.ts`, which gate these on
 //! `init()`.
 

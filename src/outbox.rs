@@ -2,9 +2,10 @@
 //! offline, or `fetch` threw), kept in `localStorage` and sent by the next `init()` on this
 //! origin.
 //!
-//! Stored under one key, `voice-end-call:outbox:v1`, as a JSON array of `{callId, endToken, baseUrl, time}`
-//! (`time`: when the page was left, ms since the epoch). The token can only end that one
-//! call, which is what whoever reads it could make happen anyway by closing the tab.
+//! Stored under one key, `voice-end-call:outbox:v1`, as a JSON array of `{callId, endToken,
+//! baseUrl, time}` (`time`: when the page was left, ms since the epoch). The token can only
+//! end that one call, which is what whoever reads it could make happen anyway by closing the
+//! tab.
 //! Every storage error (private mode, quota, a sandboxed frame, corrupt JSON) is swallowed:
 //! the outbox is a best effort on top of a best effort, and must never break a page. The
 //! storage IO is `js/locks.js`'s; what is stored, and the checks of what is read back, are here.
@@ -21,7 +22,7 @@ use crate::registry::Armed;
 #[wasm_bindgen(module = "/js/locks.js")]
 extern "C" {
     /// `{callId, endToken, baseUrl, time}`.
-    pub(crate) fn entry(call_id: &str, end_token: &str, base_url: &str, time: f64) -> JsValue;
+    fn entry(call_id: &str, end_token: &str, base_url: &str, time: f64) -> JsValue;
 
     /// `[callId, endToken, baseUrl, time]` of a stored entry, unchecked; null if unreadable.
     fn fields(value: &JsValue) -> JsValue;
