@@ -22,27 +22,23 @@ use crate::registry::Armed;
 
 #[wasm_bindgen(module = "/js/locks.js")]
 extern "C" {
+    /// Guard exactly `calls`, as `[callId, endToken, baseUrl]` ([`guarded`]; `baseUrl`
+    /// undefined: not recordable): `js/locks.js` requests the lock and writes the record of a
+    /// new one, rewrites the record of one whose token or base URL changed, and lets go of
+    /// every other (its record deleted first). Called by `page::State::sync_derived` after
+    /// every change of the call state, with every armed call that no `fetchLater` holds while
+    /// `recover` is on, else none.
     #[wasm_bindgen(js_name = guardCalls)]
-    fn guard_calls(calls: &Array);
+    pub(crate) fn guard_exactly(calls: &Array);
 
     #[wasm_bindgen(catch, js_name = watch)]
     fn watch_js(on_orphan: &JsValue) -> Result<(), JsValue>;
 
-    /// Delete a call's record.
-    #[wasm_bindgen(js_name = forget)]
-    fn forget_record(call_id: &str);
+    /// Delete the record of `call_id` (this page is about to send its end).
+    pub(crate) fn forget(call_id: &str);
 
     #[wasm_bindgen(js_name = recordFields)]
     fn record_fields(text: &str) -> JsValue;
-}
-
-/// Guard exactly `calls`, as `[callId, endToken, baseUrl]` (`baseUrl` undefined: not
-/// recordable): `js/locks.js` requests the lock and writes the record of a new one, rewrites the
-/// record of one whose token or base URL changed, and lets go of every other (its record
-/// deleted first). Called by `page::State::sync_derived` after every change of the call state,
-/// with every armed call that no `fetchLater` holds while `recover` is on, else none.
-pub(crate) fn guard_exactly(calls: &Array) {
-    guard_calls(calls);
 }
 
 /// `[callId, endToken, baseUrl]` of a call, as [`guard_exactly`] takes it.
@@ -54,11 +50,6 @@ pub(crate) fn guarded<D>(call: &Armed<D>) -> Array {
 /// Read a record another page left (validated like an outbox entry; `None` if invalid).
 pub(crate) fn parse_record(text: &str) -> Option<outbox::Entry> {
     outbox::entry_of(&record_fields(text))
-}
-
-/// Delete the record of `call_id` (this page is about to send its end).
-pub(crate) fn forget(call_id: &str) {
-    forget_record(call_id);
 }
 
 /// Wait on the records of other pages (see `js/locks.js`); `on_orphan([callId, record])` is

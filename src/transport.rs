@@ -3,8 +3,8 @@
 //!
 //! Page-leave handlers call [`send_and_forget`]; `endCall` runs [`attempt`]s (retries
 //! included) within one [`Clock`] and classifies each with [`answer`]; [`arm_deferred`]
-//! hands the same request to the browser's `fetchLater` ahead of time. All three build it
-//! with [`request_init`], so there is exactly one request shape.
+//! hands the same request to the browser's `fetchLater` ahead of time. All three go through
+//! `js/beacon.js`'s `request()` (`send`, `sendLater`), so there is exactly one request shape.
 //! (`web_sys::RequestInit` has no keepalive setter and gloo-net's `send()` starts the fetch a
 //! microtask late, which is too late in `pagehide`; a plain init object does both right.)
 
@@ -43,14 +43,19 @@ extern "C" {
 
 #[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
-    /// `navigator.sendBeacon(url, body)`; whether it was queued (never throws).
-    fn beacon(url: &str, body: &JsValue) -> bool;
+    /// Send `body` ([`relay_body`]) to the relay with `navigator.sendBeacon`. Whether the
+    /// browser queued it (it refuses past its beacon quota, never throws); the caller falls
+    /// back to [`send_and_forget`] then.
+    #[wasm_bindgen(js_name = beacon)]
+    pub(crate) fn beacon_to_relay(relay_url: &str, body: &JsValue) -> bool;
 
     #[wasm_bindgen(js_name = publishBeacons)]
     fn publish_beacons(url: &JsValue, calls: &js_sys::Array);
 
+    /// Take what `js/beacon.js`'s listener did in this unload's `pagehide`, before the
+    /// library's own listener ran (read with [`unload_beacon`]); whether it sent anything.
     #[wasm_bindgen(js_name = takeBeaconed)]
-    fn take_beaconed() -> bool;
+    pub(crate) fn take_unload_beacons() -> bool;
 
     /// 0: no beacon for the call in the unload taken last; 1: queued; 2: refused.
     fn beaconed(call_id: &str) -> u8;
@@ -115,13 +120,6 @@ pub(crate) fn relay_body<D>(call: &Armed<D>) -> JsValue {
     relay_body_js(call.id.as_str(), call.token.as_str())
 }
 
-/// Send `body` ([`relay_body`]) to the relay with `navigator.sendBeacon`. Whether the browser
-/// queued it (it refuses past its beacon quota); the caller falls back to
-/// [`send_and_forget`] then.
-pub(crate) fn beacon_to_relay(relay_url: &str, body: &JsValue) -> bool {
-    beacon(relay_url, body)
-}
-
 /// Tell `js/beacon.js` what an unload sends first: to `relay_url`, these calls (as
 /// `[callId, endToken, ...]`, whose bodies it builds now).
 pub(crate) fn publish_unload_beacons(relay_url: Option<&str>, calls: &js_sys::Array) {
@@ -137,12 +135,6 @@ pub(crate) enum Beacon {
     Queued,
     /// The browser refused its beacon: it still has to be sent.
     Refused,
-}
-
-/// Take what `js/beacon.js`'s listener did in this unload's `pagehide`, before the library's
-/// own listener ran (read with [`unload_beacon`]); whether it sent anything.
-pub(crate) fn take_unload_beacons() -> bool {
-    take_beaconed()
 }
 
 /// What the unload taken last did for `call_id`.
