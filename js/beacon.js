@@ -180,35 +180,80 @@ export function budget(ms) {
 }
 
 // ---- Reading an answer ----
+// Rust (src/transport.rs) decides what an answer means for the call (retry, re-arm, which
+// error); here the answer is read: its status, its body, the spec's fields.
 
-// What an end request's answer says: [status, its text() for a 2xx or 422 (the verdict is in
-// the body), else its Retry-After header or null]. Throws on anything that is not a Response.
-export function answer(response) {
-  const status = response.status;
-  if (typeof status !== 'number') throw new TypeError('fetch resolved with something that is not a Response');
-  return [status, (status >= 200 && status < 300) || status === 422 ? response.text() : response.headers.get('retry-after')];
+// What one attempt of an end came to, once the body that carries the verdict is read. Never
+// rejects; one of:
+//   [0, status, response]    a 2xx whose body is an EndCallResponse (in camelCase)
+//   [1, status, detail]      a 422: the body's `detail` array ([] when not the spec's shape)
+//   [2, status, why]         a 2xx whose body is not an EndCallResponse: why not
+//   [3, status, retryAfter]  any other status: its Retry-After header, or null
+//   [4, 0, cause]            no answer: the request failed (or a fetch wrapper resolved with
+//                            something that is no Response)
+//   [5, status, cause]       a 2xx or 422 whose body could not be read
+export async function outcome(fetched) {
+  let status;
+  let text;
+  try {
+    const response = await fetched;
+    status = response.status;
+    if (typeof status !== 'number') throw new TypeError('fetch resolved with something that is not a Response');
+    if (status !== 422 && (status < 200 || status > 299)) return [3, status, response.headers.get('retry-after')];
+    text = response.text();
+  } catch (cause) {
+    return [4, 0, cause];
+  }
+  let body;
+  try {
+    body = await text;
+  } catch (cause) {
+    return [5, status, cause];
+  }
+  if (typeof body !== 'string') body = '';
+  if (status === 422) return [1, status, validationDetail(body)];
+  const [ok, value] = endCallResponse(body);
+  return [ok ? 0 : 2, status, value];
 }
 
-// A 2xx body's [call_id, status, ended_at, actual_duration_seconds, credits_used] (unchecked:
-// src/response.rs checks them), or why there are none.
-export function responseFields(body) {
+// The spec's fields of an EndCallResponse: [name, what it must be, its camelCase name].
+const isText = (value) => typeof value === 'string';
+const FIELDS = [
+  ['call_id', isText, 'a string', 'callId'],
+  ['status', isText, 'a string', 'status'],
+  ['ended_at', (value) => isText(value) && isDateTime(value), 'an ISO 8601 date-time string', 'endedAt'],
+  ['actual_duration_seconds', Number.isFinite, 'a number', 'actualDurationSeconds'],
+  ['credits_used', Number.isFinite, 'a number', 'creditsUsed'],
+];
+
+// A 2xx body: [true, {callId, status, endedAt, actualDurationSeconds, creditsUsed}], or
+// [false, why not] naming the first field that is wrong.
+export function endCallResponse(body) {
   let parsed;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return 'it is not JSON';
+    return [false, 'it is not JSON'];
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'it is not a JSON object';
-  return [parsed.call_id, parsed.status, parsed.ended_at, parsed.actual_duration_seconds, parsed.credits_used];
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return [false, 'it is not a JSON object'];
+  const response = {};
+  for (const [name, check, expected, camel] of FIELDS) {
+    const value = parsed[name];
+    if (!check(value)) return [false, `${name} ${value === undefined ? 'is missing' : `is not ${expected}`}`];
+    response[camel] = value;
+  }
+  return [true, response];
 }
 
-// The camelCase EndCallResponse from the checked fields.
-export function endCallResponse([callId, status, endedAt, actualDurationSeconds, creditsUsed]) {
-  return { callId, status, endedAt, actualDurationSeconds, creditsUsed };
+// RFC 3339 / ISO 8601 date-time: YYYY-MM-DDTHH:MM:SS[.frac][Z|±HH:MM], fields in range. The
+// offset is optional because Python servers serialize naive datetimes without one; refusing
+// those would report a call that did end as a failure.
+export function isDateTime(text) {
+  return /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)?$/.test(text);
 }
 
 // A 422 body's detail array, or [] when the body is not the spec's shape.
-export function validationDetail(body) {
+function validationDetail(body) {
   try {
     const detail = JSON.parse(body)?.detail;
     return Array.isArray(detail) ? detail : [];

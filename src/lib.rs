@@ -8,7 +8,7 @@
 //! one above it):
 //! - `endpoint`, `policy`, `registry`, `response`: plain Rust, host-tested — validation and
 //!   the end URL; the page-leave and retry decisions; the per-call exactly-once state machine;
-//!   `EndCallResponse` checks.
+//!   what to say about an HTTP status.
 //! - `error`, `options`: typed failures; `configure()` options and untrusted JS input.
 //! - `transport`, `outbox`, `orphans`, `lifecycle`, `promise`, `timer`, `events`, `global`:
 //!   the IO — requests, storage, Web Locks, listeners, continuations, `onCallEnded`.
@@ -19,9 +19,12 @@
 //! - [`api`]: the functions exported to JavaScript.
 //!
 //! The IO itself is a thin JS shell the wasm imports (`js/beacon.js`: requests, beacons, what
-//! a leave and an answer say; `js/locks.js`: storage, locks, records; `js/errors.js`: the
-//! error class, the walk over the caller's objects, the `onCallEnded` subscribers). It is told
-//! what to do and reports back; every decision and every check of what it hands over is here.
+//! a leave says, reading an answer and its `EndCallResponse`; `js/locks.js`: storage, locks,
+//! records; `js/errors.js`: the error class, the walk over the caller's objects, the
+//! `onCallEnded` subscribers). It is told what to do and reports back; every decision, and
+//! every check of the caller's input and of what storage hands back, is here. The API's
+//! answer is read in JS (parsing and checking JSON there is a fraction of the wasm's bytes):
+//! `transport::answer` gets its class, and decides from it.
 //!
 //! The crate is `no_std` (+ `alloc`); the default `std` feature is for tests. Without it
 //! (the shipped build) the crate brings its own panic handler, see `Cargo.toml`.

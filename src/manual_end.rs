@@ -212,26 +212,18 @@ impl Interrupt for ManualEnd {
 /// Wait for an attempt's answer (and body), then finish or retry.
 fn await_attempt(end: Rc<ManualEnd>, fetch: Promise) {
     promise::when_settled(
-        &fetch,
-        Box::new(move |settled| {
+        &transport::read_when_answered(&fetch),
+        Box::new(move |read| {
             let Some(clock) = end.clock.as_ref() else {
                 return;
             };
-            match transport::answer(settled, clock) {
+            match transport::answer(read, clock) {
                 Answer::Failed {
                     failure,
                     failed,
                     retry_after_ms,
                 } => after_failure(end, failure, failed, retry_after_ms),
-                Answer::Body { status, text } => promise::when_settled(
-                    &text,
-                    Box::new(move |text| {
-                        if let Some(clock) = end.clock.as_ref() {
-                            let outcome = transport::body_answer(status, text, clock);
-                            finish(&end, outcome, false);
-                        }
-                    }),
-                ),
+                Answer::Final(outcome) => finish(&end, outcome, false),
             }
         }),
     );

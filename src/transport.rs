@@ -166,8 +166,9 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn stop(this: &Budget);
 
-    #[wasm_bindgen(catch, js_name = answer)]
-    fn read_answer(response: &JsValue) -> Result<js_sys::Array, JsValue>;
+    /// What an attempt came to, once the body that carries the verdict is read:
+    /// `[code, status, value]` (see `js/beacon.js`'s `outcome`). Never rejects.
+    fn outcome(fetch: &Promise) -> Promise;
 }
 
 /// The time budget of one manual end, shared by all its attempts: one abort timer of
@@ -205,6 +206,9 @@ impl Drop for Clock {
 
 /// What one attempt came to.
 pub(crate) enum Answer {
+    /// The end is over whatever a retry would say: the API's `EndCallResponse` (camelCase),
+    /// a 422, a 2xx whose body is not an `EndCallResponse`, or a body that could not be read.
+    Final(Result<JsValue, Failure>),
     /// A failure; `failed` classifies it for the retry decision (`policy::after_failure`).
     Failed {
         /// The failure, reported if it is the last.
@@ -213,13 +217,6 @@ pub(crate) enum Answer {
         failed: Failed,
         /// The API's `Retry-After`, when it sent one the page can read.
         retry_after_ms: Option<f64>,
-    },
-    /// A 2xx or 422 whose verdict is in the body: wait for `text`, then [`body_answer`].
-    Body {
-        /// The HTTP status.
-        status: u16,
-        /// `response.text()`.
-        text: Promise,
     },
 }
 
@@ -254,53 +251,48 @@ pub(crate) fn attempt<D>(call: &Armed<D>, clock: &Clock) -> Result<Promise, Fail
     })
 }
 
-/// Classify what an attempt's `fetch` settled to.
-pub(crate) fn answer(fetch: Settled, clock: &Clock) -> Answer {
-    // [status, `text()` of a 2xx or 422, else the `Retry-After` header]; what a fetch wrapper
-    // resolved with that is no Response counts as a failed request.
-    let read = match fetch.and_then(|response| read_answer(&response)) {
-        Ok(read) => read,
-        Err(cause) => return Answer::failed(transport_failure(clock, cause), None),
-    };
-    let status = read.get(0).as_f64().unwrap_or(0.0) as u16;
-    if (200..300).contains(&status) || status == 422 {
-        return Answer::Body {
-            status,
-            text: read.get(1).unchecked_into(),
-        };
-    }
-    let failure =
-        Failure::new(ErrorKind::Http, response::http_status_message(status)).with_status(status);
-    // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
-    let retry_after = read
-        .get(1)
-        .as_string()
-        .and_then(|value| policy::retry_after_ms(&value, js_sys::Date::now(), http_date_ms));
-    Answer::failed(failure, retry_after)
+/// What an attempt's answer will have come to: a promise of what [`answer`] reads.
+pub(crate) fn read_when_answered(fetch: &Promise) -> Promise {
+    outcome(fetch)
 }
 
-/// The outcome of a 2xx or 422 answer (see [`Answer::Body`]) once its body has been read.
-pub(crate) fn body_answer(status: u16, text: Settled, clock: &Clock) -> Result<JsValue, Failure> {
-    let body = text
-        .map_err(|cause| transport_failure(clock, cause))?
-        .as_string()
-        .unwrap_or_default();
-    if status == 422 {
-        let mut failure = Failure::new(
-            ErrorKind::Validation,
-            "The API rejected the request as invalid (422); see error.detail. Check the callId.",
-        )
-        .with_status(status);
-        failure.detail = response::validation_detail(&body);
-        return Err(failure);
+/// Classify what an attempt came to (the settled [`read_when_answered`]).
+pub(crate) fn answer(read: Settled, clock: &Clock) -> Answer {
+    let read: js_sys::Array = match read {
+        Ok(read) => read.unchecked_into(),
+        Err(cause) => return Answer::failed(transport_failure(clock, cause), None),
+    };
+    let status = read.get(1).as_f64().unwrap_or(0.0) as u16;
+    let value = read.get(2);
+    let failure = |kind, message: &str| Failure::new(kind, message).with_status(status);
+    match read.get(0).as_f64().unwrap_or(4.0) as u8 {
+        0 => Answer::Final(Ok(value)),
+        1 => {
+            let mut failure = failure(
+                ErrorKind::Validation,
+                "The API rejected the request as invalid (422); see error.detail. Check the callId.",
+            );
+            failure.detail = value;
+            Answer::Final(Err(failure))
+        }
+        2 => {
+            let mut message = String::from(
+                "The API answered success, so the call has ended, but the body is not an EndCallResponse: ",
+            );
+            message.push_str(&value.as_string().unwrap_or_default());
+            Answer::Final(Err(failure(ErrorKind::InvalidResponse, &message)))
+        }
+        3 => {
+            let failure = failure(ErrorKind::Http, &response::http_status_message(status));
+            // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
+            let retry_after = value.as_string().and_then(|value| {
+                policy::retry_after_ms(&value, js_sys::Date::now(), http_date_ms)
+            });
+            Answer::failed(failure, retry_after)
+        }
+        5 => Answer::Final(Err(transport_failure(clock, value))),
+        _ => Answer::failed(transport_failure(clock, value), None),
     }
-    response::end_call_response(&body).map_err(|why| {
-        let mut message = String::from(
-            "The API answered success, so the call has ended, but the body is not an EndCallResponse: ",
-        );
-        message.push_str(&why);
-        Failure::new(ErrorKind::InvalidResponse, message).with_status(status)
-    })
 }
 
 fn transport_failure(clock: &Clock, cause: JsValue) -> Failure {
