@@ -9,7 +9,15 @@ export { EndCallError };
 // Internal, not in index.d.ts: the very module instance init() loads, for voice-end-call/relay
 // (its checks are the wasm's) and the soak test (the wasm's memory). This file is shipped
 // bundled with the glue (scripts/build.sh), so nothing else can import the glue itself.
-export { relayRequest as _relayRequest, default as _initWasm } from './voice_end_call.js';
+export { default as _initWasm } from './voice_end_call.js';
+export const _relayRequest = (callId, endToken, apiBaseUrl) => thrown(wasm.relayRequest(callId, endToken, apiBaseUrl));
+
+// The module's exports return their error instead of throwing it (every error is an
+// EndCallError; see src/api.rs): thrown here.
+function thrown(result) {
+  if (result instanceof EndCallError) throw result;
+  return result;
+}
 
 let loading; // the one init promise, kept while it is pending or fulfilled
 let ready = false;
@@ -193,13 +201,13 @@ function notReady(name) {
 /** Update options; throws EndCallError('config') and keeps the old options on bad input. */
 export function configure(options) {
   if (!ready) throw notReady('configure');
-  wasm.configure(options);
+  thrown(wasm.configure(options));
 }
 
 /** Arm page-leave ending for a call; returns its id. */
 export function trackCall(call) {
   if (!ready) throw notReady('trackCall');
-  return wasm.trackCall(call);
+  return thrown(wasm.trackCall(call));
 }
 
 /**
@@ -255,13 +263,13 @@ function splitIfTracked(options) {
 /** Forget a call without ending it; whether it was tracked (false before init(): nothing is). */
 export function untrackCall(callId) {
   if (!ready) return false;
-  return wasm.untrackCall(callId);
+  return thrown(wasm.untrackCall(callId));
 }
 
 /** The ids of the calls armed for page-leave ending ([] before init(): nothing is). */
 export function trackedCalls() {
   if (!ready) return [];
-  return wasm.trackedCalls();
+  return thrown(wasm.trackedCalls());
 }
 
 /**
@@ -271,5 +279,5 @@ export function trackedCalls() {
  */
 export function onCallEnded(listener) {
   if (!ready) throw notReady('onCallEnded');
-  return wasm.onCallEnded(listener);
+  return thrown(wasm.onCallEnded(listener));
 }
