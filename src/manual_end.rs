@@ -5,7 +5,7 @@
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -120,8 +120,8 @@ pub(crate) fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<P
             retried: Cell::new(0),
             was_armed,
             via,
-            settle: RefCell::new(None),
-            wait: RefCell::new(None),
+            settle: Cell::new(None),
+            wait: Cell::new(None),
             timeout_ms: overrides.timeout_ms.unwrap_or(state.config.timeout_ms),
         }))
     })?;
@@ -148,7 +148,7 @@ pub(crate) fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<P
     let end = Rc::new(end);
     // The first answer is handled in a later microtask, after the handle below is recorded.
     let (promise, resolve, reject) = promise::new_pending();
-    *end.settle.borrow_mut() = Some((resolve, reject));
+    end.settle.set(Some((resolve, reject)));
     let handle = EndHandle {
         promise: promise.clone(),
         end: end.clone(),
@@ -164,6 +164,9 @@ pub(crate) fn end_via(id: CallId, overrides: EndOverrides, via: Via) -> Result<P
 
 /// A manual end between its steps. Held by the registry's handle and by each pending step;
 /// its retry wait (a timer holding it) is cleared when the end settles.
+///
+/// Its changing parts are `Cell`s, taken and put back whole: no borrow can conflict, so no
+/// path can panic (a `RefCell` would trap on a re-entrant borrow).
 struct ManualEnd {
     call: Call,
     /// The time budget, shared by all attempts (`None` only before the first attempt).
@@ -175,9 +178,9 @@ struct ManualEnd {
     was_armed: bool,
     via: Via,
     /// The `endCall` promise's resolve and reject, taken when it settles.
-    settle: RefCell<Option<(js_sys::Function, js_sys::Function)>>,
+    settle: Cell<Option<(js_sys::Function, js_sys::Function)>>,
     /// While waiting to retry: the timer, and the failure to report if the wait is cut short.
-    wait: RefCell<Option<(Timer, Failure)>>,
+    wait: Cell<Option<(Timer, Failure)>>,
 }
 
 impl core::fmt::Debug for ManualEnd {
@@ -201,7 +204,7 @@ impl ManualEnd {
 
 impl Interrupt for ManualEnd {
     fn interrupt(&self) {
-        let waiting = self.wait.borrow_mut().take();
+        let waiting = self.wait.take();
         if let Some((_timer, failure)) = waiting {
             // Handed over: a page leave sent it, or the app untracked it.
             finish(self, Err(tried(failure, self.attempts())), true);
@@ -255,7 +258,7 @@ fn after_failure(
     }
     let waker = end.clone();
     match Timer::start(delay, move || retry_now(&waker)) {
-        Ok(timer) => *end.wait.borrow_mut() = Some((timer, failure)),
+        Ok(timer) => end.wait.set(Some((timer, failure))),
         Err(_) => {
             let _ = page::update(|state| Ok(state.registry.resume_ending(&end.call.id)));
             finish(&end, Err(tried(failure, end.attempts())), false);
@@ -267,7 +270,7 @@ fn after_failure(
 fn retry_now(end: &Rc<ManualEnd>) {
     // Dropping the timer inside its own callback is fine (wasm-bindgen frees it afterwards);
     // it breaks the end ↔ timer cycle.
-    let Some((_timer, failure)) = end.wait.borrow_mut().take() else {
+    let Some((_timer, failure)) = end.wait.take() else {
         return;
     };
     let resumed = page::update(|state| Ok(state.registry.resume_ending(&end.call.id)));
@@ -290,10 +293,10 @@ fn retry_now(end: &Rc<ManualEnd>) {
 /// was handed over: a page leave sent it, or the app untracked it), report a success, put a
 /// failed stored end back, and settle the `endCall` promise. Once only.
 fn finish(end: &ManualEnd, outcome: Result<JsValue, Failure>, handed_over: bool) {
-    let Some((resolve, reject)) = end.settle.borrow_mut().take() else {
+    let Some((resolve, reject)) = end.settle.take() else {
         return;
     };
-    let _ = end.wait.borrow_mut().take();
+    drop(end.wait.take());
     let rearm = match &outcome {
         Err(failure) => {
             end.was_armed
