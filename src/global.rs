@@ -1,24 +1,46 @@
-//! Page-global values: the tracker's state and the transport's shared rejection handler.
+//! Page-global values: the page's call state, and what `startup` adds once.
 //!
 //! The crate is `no_std`, so `std::thread_local!` is not always there. A wasm instance built
 //! without the `atomics` target feature runs on exactly one thread, so a `static` holding a
 //! non-`Sync` value is sound there; other targets (the host, for unit tests) have std and use
 //! `thread_local!`. [`page_global!`] declares either, read the same way: `NAME.with(|v| ..)`.
 
-use core::cell::OnceCell;
+use alloc::boxed::Box;
+use core::cell::Cell;
 
-/// A lazily initialised value shared by the whole page (one per wasm instance).
-pub struct PageGlobal<T>(OnceCell<T>);
+/// A lazily initialised value shared by the whole page (one per wasm instance), created on
+/// first use and kept for the page's lifetime (leaked: it is never dropped anyway).
+///
+/// Not `OnceCell`: its re-entrancy check is a panic path (with its message and location) in
+/// the wasm. Here an `init` that re-entered would just lose to the value made first.
+pub struct PageGlobal<T: 'static>(Cell<Option<&'static T>>);
 
 impl<T> PageGlobal<T> {
     /// An empty cell; [`PageGlobal::get_or_init`] fills it on first use.
     pub const fn new() -> Self {
-        Self(OnceCell::new())
+        Self(Cell::new(None))
     }
 
     /// The value, created by `init` on first use.
-    pub fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
-        self.0.get_or_init(init)
+    pub fn get_or_init(&self, init: impl FnOnce() -> T) -> &'static T {
+        match self.0.get() {
+            Some(value) => value,
+            None => self.init(init),
+        }
+    }
+
+    /// The first use: out of line, so that each use is only the check above (76 B less,
+    /// brotli, measured).
+    #[inline(never)]
+    fn init(&self, init: impl FnOnce() -> T) -> &'static T {
+        let fresh = init();
+        // Filled meanwhile (only by an `init` that re-entered): the first value stays.
+        if let Some(value) = self.0.get() {
+            return value;
+        }
+        let value: &'static T = Box::leak(Box::new(fresh));
+        self.0.set(Some(value));
+        value
     }
 }
 
