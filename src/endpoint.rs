@@ -65,7 +65,8 @@ impl BaseUrl {
         let slash = position(rest.as_bytes(), b'/').unwrap_or(rest.len());
         let authority = rest.get(..slash).unwrap_or(rest);
         let path = rest.get(slash..).unwrap_or("");
-        if authority.as_bytes().contains(&b'@') {
+        // `position`, not `contains`: `<[u8]>::contains` brings in a word-wise memchr (0.15 KB).
+        if position(authority.as_bytes(), b'@').is_some() {
             return Err("must not contain credentials (user:password@)");
         }
         // Scheme and authority are case-insensitive: normalized (and judged) in lowercase.
