@@ -44,6 +44,9 @@ const count = (text, part) => text.split(part).length - 1;
 export function shortenImports(wasm, glue, glueModule) {
   if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error('not a wasm module');
   const renamed = new Map();
+  // Imports straight from a JS snippet (`offline` of js/beacon.js: no glue shim), which the glue
+  // passes as the snippet's whole namespace object: `module\0field` → short name.
+  const direct = new Map();
   const renamedExports = new Map();
   const keptExports = new Set();
   const shortImports = [];
@@ -89,12 +92,18 @@ export function shortenImports(wasm, glue, glueModule) {
       let newField = field;
       let newModule = module;
       if (module === glueModule) {
-        if (!renamed.has(field)) renamed.set(field, shortName(renamed.size));
+        if (!renamed.has(field)) renamed.set(field, shortName(renamed.size + direct.size));
         newField = renamed.get(field);
         newModule = SHORT_MODULE;
         shortImports.push(newField);
       } else if (module === SHORT_MODULE) {
         throw new Error(`the wasm already imports from "${SHORT_MODULE}" (shortened twice?)`);
+      } else {
+        const key = `${module}\0${field}`;
+        if (!direct.has(key)) direct.set(key, shortName(renamed.size + direct.size));
+        newField = direct.get(key);
+        newModule = SHORT_MODULE;
+        shortImports.push(newField);
       }
       entries.push(name(newModule), name(newField), body.subarray(descStart, inner.pos));
     }
@@ -111,6 +120,31 @@ export function shortenImports(wasm, glue, glueModule) {
     }
     glue = glue.replace(key, `$1${short}$2`);
   }
+
+  // The snippets' imports join the import object as functions calling the snippet's export
+  // (`        <short>: function(...args) { return import1.offline(...args); },`), and the
+  // snippets' own keys (`        "./snippets/…/beacon.js": import1,`) go: the namespace
+  // objects are then only read by property, so a bundler drops them (0.25 KB brotli).
+  const namespaces = new Map(
+    [...glue.matchAll(/^import \* as (\w+) from (".*")$/gm)].map(([, binding, module]) => [JSON.parse(module), binding]),
+  );
+  const added = [];
+  for (const [key, short] of direct) {
+    const [module, field] = key.split('\0');
+    const binding = namespaces.get(module);
+    if (!binding || !/^[A-Za-z_$][\w$]*$/.test(field)) {
+      throw new Error(`import ${field} of ${module}: no namespace import of its module in the glue`);
+    }
+    added.push(`        ${short}: function(...args) { return ${binding}.${field}(...args); },\n`);
+  }
+  for (const module of namespaces.keys()) {
+    const entry = new RegExp(`^ +${escape(JSON.stringify(module))}: \\w+,\\n`, 'gm');
+    if (!entry.test(glue)) throw new Error(`${module} is not a key of the glue's import object`);
+    glue = glue.replace(entry, '');
+  }
+  const end = '\n    };\n    return {\n';
+  if (count(glue, end) !== 1) throw new Error("the end of the glue's import object is not where expected");
+  glue = glue.replace(end, `\n${added.join('')}    };\n    return {\n`);
 
   // The import object's key: `"./<name>_bg.js": import0,`.
   const moduleKey = JSON.stringify(glueModule);

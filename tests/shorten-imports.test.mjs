@@ -9,12 +9,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkShortened, shortenImports } from '../scripts/shorten-imports.mjs';
+import { readName, readU32, sections, skipImportDesc } from '../scripts/lib/wasm.mjs';
 
 const ROOT = process.cwd();
 // The input of wasm-bindgen in the build (scripts/wasm-pipeline.sh): the release module.
 const INPUT = path.join(ROOT, 'target', 'voice_end_call.wasm');
 const MODULE = './voice_end_call_bg.js';
 const skip = !existsSync(INPUT) && 'no build (bash scripts/build.sh)';
+
+/** The module of each import of `wasm`, in order. */
+function importModules(wasm) {
+  const section = sections(wasm).find((s) => s.id === 2);
+  const at = { pos: 0 };
+  const modules = [];
+  for (let n = readU32(section.body, at); n > 0; n--) {
+    modules.push(readName(section.body, at));
+    readName(section.body, at);
+    skipImportDesc(section.body, at);
+  }
+  return modules;
+}
 let dir;
 let fresh; // { wasm, glue } as wasm-bindgen writes them
 
@@ -54,6 +68,11 @@ test('the renamed pair instantiates in Node and behaves as the original', { skip
   assert.ok(out.wasm.length < fresh.wasm.length);
   assert.ok(!/__wbg_\w+_[0-9a-f]{16}/.test(out.glue), 'no long import name left');
   assert.ok(!out.glue.includes(MODULE));
+  // The snippets' own imports too: every import is from "a", and no snippet's namespace
+  // object is handed over whole (a bundler can then drop those objects).
+  assert.ok(out.imports.size < importModules(out.wasm).length, 'snippet imports are renamed too');
+  assert.deepEqual([...new Set(importModules(out.wasm))], ['a']);
+  assert.ok(!/^ +"\.\/snippets\/[^"]*": \w+,$/m.test(out.glue), 'no snippet namespace in the import object');
   // Under other names than wasm-bindgen's, so that each is a module of its own (the
   // snippets it imports are next to them).
   const original = await use('original', fresh);
@@ -94,6 +113,7 @@ test('fails, renaming nothing, on any glue shape it does not expect', { skip }, 
     'an import that is no key': fresh.glue.replace(new RegExp(`^(\\s*)${someImport}:`, 'm'), '$1renamedAway:'),
     'the module key twice': fresh.glue.replace(`"${MODULE}"`, `"${MODULE}": 1, "${MODULE}"`),
     'an export used another way': fresh.glue.replace('wasm.__wbindgen_malloc', 'wasm["__wbindgen_malloc"]'),
+    'a snippet without its namespace import': fresh.glue.replace(/^import \* as \w+ from "\.\/snippets\/.*$/gm, ''),
   };
   for (const [what, glue] of Object.entries(cases)) {
     assert.notEqual(glue, fresh.glue, what);
