@@ -109,6 +109,11 @@ export function send(url, bearer, signal) {
   return Promise.resolve(globalThis.fetch(url, init));
 }
 
+// `send`, for the wasm: [true, its promise], or [false, what fetch threw].
+export function trySend(url, bearer, signal) {
+  return tried(() => send(url, bearer, signal));
+}
+
 // Hand the same request to the browser's fetchLater (Chromium 135+, secure contexts):
 // [AbortController, FetchLaterResult], or undefined where unsupported or refused.
 export function sendLater(url, bearer) {
@@ -161,9 +166,14 @@ export function relayBody(callId, endToken) {
 
 // ---- The time budget of a manual end ----
 
-// One abort timer of `ms` whose signal every attempt of an end carries: {signal, timedOut(),
-// remaining() (ms), stop()}. Throws where AbortController or setTimeout is missing.
+// One abort timer of `ms` whose signal every attempt of an end carries: [true, {signal,
+// timedOut(), remaining() (ms), stop()}], or [false, the error] where AbortController or
+// setTimeout is missing.
 export function budget(ms) {
+  return tried(() => startBudget(ms));
+}
+
+function startBudget(ms) {
   const controller = new AbortController();
   const deadline = Date.now() + ms;
   let timedOut = false;
@@ -289,6 +299,59 @@ export function whenSettled(promise, then) {
 }
 
 // ---- The page ----
+// What the wasm calls on the page never throws into it: a failure comes back as a value.
+
+// [true, f()], or [false, what it threw].
+function tried(f) {
+  try {
+    return [true, f()];
+  } catch (error) {
+    return [false, error];
+  }
+}
+
+// Call `f(value)` (a promise's resolve or reject, a callback), whatever it throws.
+export function settle(f, value) {
+  try {
+    f(value);
+  } catch {}
+}
+
+// Add (`add`) or remove a capture-phase listener: undefined, or what addEventListener threw
+// (a host page may have patched it).
+export function listen(target, kind, listener, add) {
+  try {
+    if (add) target.addEventListener(kind, listener, true);
+    else target.removeEventListener(kind, listener, true);
+  } catch (error) {
+    return error ?? null;
+  }
+  return undefined;
+}
+
+// setTimeout(f, ms): its handle, or undefined where timers are unavailable (it threw).
+export function later(f, ms) {
+  try {
+    return setTimeout(f, ms);
+  } catch {
+    return undefined;
+  }
+}
+
+// clearTimeout(handle).
+export function cancelLater(handle) {
+  try {
+    clearTimeout(handle);
+  } catch {}
+}
+
+// console.warn(message); a host page may make console methods throw.
+export function warn(message) {
+  try {
+    console.warn(message);
+  } catch {}
+}
+
 
 // The window whose pagehide ends calls; undefined in Node and workers.
 export function pageWindow() {

@@ -25,6 +25,20 @@ export function createError(kind, message, status, detail, cause) {
   return new EndCallError(kind, message, { status, detail, cause });
 }
 
+// For the wasm, which is never thrown into: [true, f(...args)], or [false, the EndCallError it
+// threw] (readOptions, readCall and subscribe throw nothing else).
+function tried(f, args) {
+  try {
+    return [true, f(...args)];
+  } catch (error) {
+    return [false, error];
+  }
+}
+
+export const tryReadOptions = (...args) => tried(readOptions, args);
+export const tryReadCall = (...args) => tried(readCall, args);
+export const trySubscribe = (...args) => tried(subscribe, args);
+
 // ---- Reading the caller's objects (configure, trackCall, endCall options) ----
 // The Rust side validates each value (src/api.rs, src/options.rs); walking untrusted objects is
 // done here, where it costs a fraction of the bytes it costs from wasm. Anything that throws

@@ -209,9 +209,16 @@ let listening = false;
  * Wait on the lock of every record stored now, and of every record another page stores from
  * now on. When one is granted with its record still there (twice, CONFIRM_AFTER_MS apart),
  * `onOrphan([callId, record])` decides: it leaves the record alone (this page tracks that call
- * itself, or recovery is off), or deletes the record and sends the end.
+ * itself, or recovery is off), or deletes the record and sends the end. Never throws (a host
+ * page's patched locks or EventTarget may).
  */
 export function watch(onOrphan) {
+  try {
+    watchOrphans(onOrphan);
+  } catch {}
+}
+
+function watchOrphans(onOrphan) {
   const store = storage();
   if (!locks() || !store) return;
   const wait = (key) => {

@@ -22,22 +22,37 @@ use crate::events;
 use crate::manual_end::{self, EndOverrides};
 use crate::options::{self, config_error, string_value};
 use crate::page;
+use crate::promise;
 use crate::startup;
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
-    // The walk over the caller's objects (see `js/errors.js`); these throw typed `config`
-    // errors, passed on as they are.
-    #[wasm_bindgen(catch, js_name = readOptions)]
-    fn read_options(
+    // The walk over the caller's objects (see `js/errors.js`): `[true, what it read]`, or
+    // `[false, a typed config error]`, passed on as it is.
+    #[wasm_bindgen(js_name = tryReadOptions)]
+    fn read_options_js(
         value: &JsValue,
         function: &str,
         known: &str,
         skip_undefined: bool,
-    ) -> Result<Array, JsValue>;
+    ) -> JsValue;
 
-    #[wasm_bindgen(catch, js_name = readCall)]
-    fn read_call(value: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(js_name = tryReadCall)]
+    fn read_call_js(value: &JsValue) -> JsValue;
+}
+
+fn read_options(
+    value: &JsValue,
+    function: &str,
+    known: &str,
+    skip_undefined: bool,
+) -> Result<Array, JsValue> {
+    promise::pair(&read_options_js(value, function, known, skip_undefined))
+        .map(JsCast::unchecked_into)
+}
+
+fn read_call(value: &JsValue) -> Result<Array, JsValue> {
+    promise::pair(&read_call_js(value)).map(JsCast::unchecked_into)
 }
 
 /// `configure(options)`: update the configuration; on error the previous one stays.
@@ -137,7 +152,7 @@ pub fn tracked_calls() -> Result<Array, JsValue> {
 
 /// `onCallEnded(listener)`: subscribe to ended calls; returns the unsubscribe function.
 pub fn on_call_ended(listener: JsValue) -> Result<JsValue, JsValue> {
-    events::subscribe(&listener)
+    promise::pair(&events::subscribe(&listener))
 }
 
 /// Internal (called by `init()` in `js/index.js`, one task after the module loaded, so that

@@ -7,9 +7,10 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
-    /// Subscribe `listener` (a `config` error if it is not a function); the unsubscribe function.
-    #[wasm_bindgen(catch)]
-    pub(crate) fn subscribe(listener: &JsValue) -> Result<JsValue, JsValue>;
+    /// Subscribe `listener`: `[true, the unsubscribe function]`, or `[false, a config error]`
+    /// if it is not a function.
+    #[wasm_bindgen(js_name = trySubscribe)]
+    pub(crate) fn subscribe(listener: &JsValue) -> JsValue;
 
     /// Tell every subscriber that `call_id` was ended `via` (with the API's `response`, if not
     /// undefined); a throwing subscriber is logged, never passed on.

@@ -22,7 +22,6 @@
 use alloc::boxed::Box;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::EventTarget;
 
 use crate::policy::Leave;
@@ -47,11 +46,10 @@ impl EventListener {
         // `dyn FnMut(JsValue)`, like every other callback of the crate: one signature, one
         // copy of the closure glue.
         let callback = Closure::<dyn FnMut(JsValue)>::new(handler);
-        target.add_event_listener_with_callback_and_bool(
-            kind,
-            callback.as_ref().unchecked_ref(),
-            true,
-        )?;
+        let failed = listen(target, kind, callback.as_ref(), true);
+        if !failed.is_undefined() {
+            return Err(failed);
+        }
         Ok(EventListener {
             target: target.clone(),
             kind,
@@ -62,11 +60,7 @@ impl EventListener {
 
 impl Drop for EventListener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.kind,
-            self.callback.as_ref().unchecked_ref(),
-            true,
-        );
+        listen(&self.target, self.kind, self.callback.as_ref(), false);
     }
 }
 
@@ -94,6 +88,10 @@ pub(crate) fn page_hide(
 
 #[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
+    /// Add (`add`) or remove a capture-phase listener: undefined, or what `addEventListener`
+    /// threw.
+    fn listen(target: &EventTarget, kind: &str, listener: &JsValue, add: bool) -> JsValue;
+
     /// Whether a `pagehide`/`pageshow` event is about the back/forward cache.
     #[wasm_bindgen(js_name = persisted)]
     pub(crate) fn is_persisted(event: &JsValue) -> bool;

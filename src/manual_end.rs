@@ -315,18 +315,18 @@ fn finish(end: &ManualEnd, outcome: Result<JsValue, Failure>, handed_over: bool)
         other => other,
     };
     settle_registry(&end.call, rearm);
-    let _ = match outcome {
+    match outcome {
         Ok(response) => {
             events::emit(end.call.id.as_str(), end.via.as_str(), &response);
-            resolve.call1(&JsValue::NULL, &response)
+            promise::settle(&resolve, &response);
         }
         Err(failure) => {
             if !handed_over {
                 end.via.failed(&failure);
             }
-            reject.call1(&JsValue::NULL, &failure.into_js())
+            promise::settle(&reject, &failure.into_js());
         }
-    };
+    }
 }
 
 /// Say how many attempts a failure took, when more than one.

@@ -31,8 +31,9 @@ extern "C" {
     #[wasm_bindgen(js_name = guardCalls)]
     pub(crate) fn guard_exactly(calls: &Array);
 
-    #[wasm_bindgen(catch, js_name = watch)]
-    fn watch_js(on_orphan: &JsValue) -> Result<(), JsValue>;
+    /// Wait on the records of other pages (see `js/locks.js`; never throws);
+    /// `on_orphan([callId, record])` is called when one's page died without sending.
+    pub(crate) fn watch(on_orphan: &JsValue);
 
     /// Delete the record of `call_id` (this page is about to send its end).
     pub(crate) fn forget(call_id: &str);
@@ -50,10 +51,4 @@ pub(crate) fn guarded<D>(call: &Armed<D>) -> Array {
 /// Read a record another page left (validated like an outbox entry; `None` if invalid).
 pub(crate) fn parse_record(text: &str) -> Option<outbox::Entry> {
     outbox::entry_of(&record_fields(text))
-}
-
-/// Wait on the records of other pages (see `js/locks.js`); `on_orphan([callId, record])` is
-/// called when one's page died without sending.
-pub(crate) fn watch(on_orphan: &JsValue) {
-    let _ = watch_js(on_orphan);
 }

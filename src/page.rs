@@ -200,11 +200,11 @@ pub(crate) fn config() -> Result<Config, Failure> {
     read(|state| Ok(state.config.clone()))
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
-    // `catch`: a host page may make console methods throw; that must not unwind through wasm.
-    #[wasm_bindgen(catch, js_namespace = console, js_name = warn)]
-    fn console_warn(message: &str) -> Result<(), JsValue>;
+    /// `console.warn`, never throwing (a host page may make console methods throw).
+    #[wasm_bindgen(js_name = warn)]
+    fn console_warn(message: &str);
 }
 
 /// Arm a call for page-leave sending; `base_url` overrides the configured one.
@@ -230,7 +230,7 @@ pub(crate) fn track(id: CallId, token: EndToken, base_url: Option<BaseUrl>) -> R
         Ok((call, state.config.deferred, warn))
     })?;
     if warn {
-        let _ = console_warn(
+        console_warn(
             "voice-end-call: the endToken looks like an account API key (vk_…). Never ship an API key to browsers: pass the call-scoped end_token from connection-details instead.",
         );
     }

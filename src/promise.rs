@@ -19,6 +19,21 @@ extern "C" {
     /// Keep a promise nobody awaits from surfacing as an unhandled rejection.
     #[wasm_bindgen(js_name = ignore)]
     pub(crate) fn ignore_rejection(promise: &Promise);
+
+    /// Call `f(value)` (a promise's resolve or reject, a callback), whatever it throws.
+    pub(crate) fn settle(f: &JsValue, value: &JsValue);
+}
+
+/// A `[ok, value]` pair from the JS shell (what a promise settled to, or what a call that
+/// may throw came to: the shell never throws into the wasm) as a `Result`.
+pub(crate) fn pair(pair: &JsValue) -> Settled {
+    let pair: &js_sys::Array = pair.unchecked_ref();
+    let value = pair.get(1);
+    if pair.get(0).is_truthy() {
+        Ok(value)
+    } else {
+        Err(value)
+    }
 }
 
 /// A new promise, with the functions that resolve and reject it.
@@ -42,14 +57,6 @@ pub type Settled = Result<JsValue, JsValue>;
 /// continuation keeps one copy of the closure glue in the wasm.
 pub fn when_settled(promise: &Promise, then: Box<dyn FnOnce(Settled)>) {
     // `[fulfilled, value or reason]`: one argument, the crate's one callback signature.
-    let callback = crate::timer::once(Box::new(move |settled: JsValue| {
-        let settled: &js_sys::Array = settled.unchecked_ref();
-        let value = settled.get(1);
-        then(if settled.get(0).is_truthy() {
-            Ok(value)
-        } else {
-            Err(value)
-        })
-    }));
+    let callback = crate::timer::once(Box::new(move |settled: JsValue| then(pair(&settled))));
     when_settled_js(promise, &callback);
 }

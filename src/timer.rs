@@ -6,14 +6,15 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
-    // Globals rather than `Window` methods, so the manual path also works in workers.
-    #[wasm_bindgen(catch, js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: u32) -> Result<JsValue, JsValue>;
+    // The globals rather than `Window` methods, so the manual path also works in workers;
+    // `later` returns undefined where `setTimeout` threw.
+    #[wasm_bindgen(js_name = later)]
+    fn set_timeout(callback: &Function, ms: u32) -> JsValue;
 
-    #[wasm_bindgen(catch, js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = cancelLater)]
+    fn clear_timeout(id: &JsValue);
 }
 
 /// A running `setTimeout`, cleared when dropped.
@@ -29,7 +30,10 @@ impl Timer {
         // `dyn FnMut(JsValue)`, the crate's one callback signature (see `lifecycle`).
         let callback =
             Closure::wrap(Box::new(move |_: JsValue| on_fire()) as Box<dyn FnMut(JsValue)>);
-        let id = set_timeout(callback.as_ref().unchecked_ref(), ms)?;
+        let id = set_timeout(callback.as_ref().unchecked_ref(), ms);
+        if id.is_undefined() {
+            return Err(id);
+        }
         Ok(Timer {
             id,
             _callback: callback,
@@ -39,7 +43,7 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        let _ = clear_timeout(&self.id);
+        clear_timeout(&self.id);
     }
 }
 
@@ -62,7 +66,7 @@ pub fn after(ms: u32, task: Box<dyn FnOnce(bool)>) {
         task(fired.as_bool() != Some(false))
     }))
     .unchecked_into();
-    if set_timeout(&callback, ms).is_err() {
-        let _ = callback.call1(&JsValue::NULL, &JsValue::FALSE);
+    if set_timeout(&callback, ms).is_undefined() {
+        crate::promise::settle(&callback, &JsValue::FALSE);
     }
 }

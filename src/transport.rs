@@ -27,10 +27,9 @@ pub(crate) type Call = Armed<Deferred>;
 #[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
     // `fetch(url, {method: 'POST', keepalive: true, credentials: 'omit', ...})`, adopted by a
-    // Promise; throws when `fetch` throws.
-    #[wasm_bindgen(catch, js_name = send)]
-    fn fetch_end(url: &str, bearer: &str, signal: Option<&AbortSignal>)
-        -> Result<Promise, JsValue>;
+    // Promise: `[true, promise]`, or `[false, what fetch threw]`.
+    #[wasm_bindgen(js_name = trySend)]
+    fn fetch_end(url: &str, bearer: &str, signal: Option<&AbortSignal>) -> JsValue;
 
     /// `[AbortController, FetchLaterResult]`, or undefined where unsupported or refused.
     #[wasm_bindgen(js_name = sendLater)]
@@ -71,7 +70,8 @@ extern "C" {
 /// Issue the end request now. Synchronous: when this returns, the browser has the request.
 /// The request's shape is in `js/shell.js`'s `send`.
 fn send<D>(call: &Armed<D>, signal: Option<&AbortSignal>) -> Result<Promise, JsValue> {
-    fetch_end(&call.url, &call.token.bearer(), signal)
+    crate::promise::pair(&fetch_end(&call.url, &call.token.bearer(), signal))
+        .map(JsCast::unchecked_into)
 }
 
 /// An end request held by the browser (`fetchLater`), sent by the browser itself when the
@@ -151,8 +151,10 @@ extern "C" {
     /// `js/beacon.js`'s time budget (see [`Clock`]).
     type Budget;
 
-    #[wasm_bindgen(catch, js_name = budget)]
-    fn start_budget(ms: u32) -> Result<Budget, JsValue>;
+    /// `[true, budget]`, or `[false, the error]` where `AbortController` or `setTimeout` is
+    /// missing.
+    #[wasm_bindgen(js_name = budget)]
+    fn start_budget(ms: u32) -> JsValue;
 
     #[wasm_bindgen(method, getter)]
     fn signal(this: &Budget) -> AbortSignal;
@@ -182,13 +184,15 @@ pub(crate) struct Clock {
 impl Clock {
     /// Start the budget now.
     pub(crate) fn start(timeout_ms: u32) -> Result<Clock, Failure> {
-        let budget = start_budget(timeout_ms).map_err(|cause| {
-            Failure::new(
-                ErrorKind::Network,
-                "AbortController or setTimeout is not available",
-            )
-            .with_cause(cause)
-        })?;
+        let budget: Budget = crate::promise::pair(&start_budget(timeout_ms))
+            .map(JsCast::unchecked_into)
+            .map_err(|cause| {
+                Failure::new(
+                    ErrorKind::Network,
+                    "AbortController or setTimeout is not available",
+                )
+                .with_cause(cause)
+            })?;
         Ok(Clock { budget, timeout_ms })
     }
 

@@ -7,7 +7,12 @@
 //! do with them. Real closes, navigations and reloads are the e2e suite's job
 //! (tests/e2e.test.mjs).
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 #[path = "support/web.rs"]
 mod web;
