@@ -10,8 +10,6 @@
 //! the outbox is a best effort on top of a best effort, and must never break a page. The
 //! storage IO is `js/locks.js`'s; what is stored, and the checks of what is read back, are here.
 
-use alloc::vec::Vec;
-
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -75,13 +73,16 @@ pub fn put_back(entries: &[Entry]) -> bool {
 }
 
 /// Take every entry out of the outbox (so that another tab replaying at the same time does
-/// not send them too), dropping the invalid ones and those older than `ttl_ms`.
-pub fn take(now: f64, ttl_ms: f64) -> Vec<Entry> {
-    outbox_take()
-        .iter()
-        .filter_map(|value| entry_of(&fields(&value)))
-        .filter(|entry| is_fresh(entry.time, now, ttl_ms))
-        .collect()
+/// not send them too) and hand each to `each`, dropping the invalid ones and those older than
+/// `ttl_ms`.
+pub fn take(now: f64, ttl_ms: f64, mut each: impl FnMut(Entry)) {
+    let stored = outbox_take();
+    for at in 0..stored.length() {
+        match entry_of(&fields(&stored.get(at))) {
+            Some(entry) if is_fresh(entry.time, now, ttl_ms) => each(entry),
+            _ => {}
+        }
+    }
 }
 
 /// Whether an entry stored at `time` is still worth sending at `now`.

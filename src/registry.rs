@@ -116,10 +116,16 @@ impl<D, P: Clone> Registry<D, P> {
         &mut self,
         keep_out: impl Fn(&Armed<D>) -> bool,
     ) -> Vec<Armed<D>> {
-        let (out, stay) = core::mem::take(&mut self.armed)
-            .into_iter()
-            .partition(keep_out);
-        self.armed = stay;
+        // In place, keeping the order of both (a `partition` costs more wasm than this loop).
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(call) = self.armed.get(at) {
+            if keep_out(call) {
+                out.push(self.armed.remove(at));
+            } else {
+                at += 1;
+            }
+        }
         out
     }
 
@@ -157,9 +163,15 @@ impl<D, P: Clone> Registry<D, P> {
             .and_then(|ending| ending.handle.as_ref())
     }
 
+    /// Remove the manual end of `id` (there is at most one), returning it.
+    fn remove_ending(&mut self, id: &CallId) -> Option<Ending<D, P>> {
+        let at = self.ending.iter().position(|ending| &ending.id == id)?;
+        Some(self.ending.swap_remove(at))
+    }
+
     /// Record that a manual end of `id` is starting. The caller has disarmed it first.
     pub(crate) fn begin_ending(&mut self, id: CallId) {
-        self.ending.retain(|ending| ending.id != id);
+        self.remove_ending(&id);
         self.ending.push(Ending {
             id,
             handle: None,
@@ -225,11 +237,8 @@ impl<D, P: Clone> Registry<D, P> {
     /// untracked it meanwhile. Returns whether it was re-armed.
     pub(crate) fn finish_ending(&mut self, id: &CallId, rearm: Option<Armed<D>>) -> bool {
         let may_rearm = self
-            .ending
-            .iter()
-            .find(|ending| &ending.id == id)
+            .remove_ending(id)
             .is_some_and(|ending| ending.may_rearm);
-        self.ending.retain(|ending| &ending.id != id);
         match rearm {
             Some(call) if may_rearm && !self.armed.iter().any(|armed| &armed.id == id) => {
                 self.armed.push(call);

@@ -51,12 +51,12 @@ fn replay_outbox() -> u32 {
         return 0;
     };
     let mut started = 0;
-    for entry in outbox::take(js_sys::Date::now(), config.outbox_ttl_ms) {
+    outbox::take(js_sys::Date::now(), config.outbox_ttl_ms, |entry| {
         // A synchronous failure has already put the entry back when worth it.
         if manual_end::end_stored(entry, Via::Outbox) {
             started += 1;
         }
-    }
+    });
     started
 }
 
