@@ -144,10 +144,7 @@ pub fn untrack_call(call_id_value: JsValue) -> Result<bool, JsValue> {
 
 /// `trackedCalls()`: the ids armed for page-leave ending.
 pub fn tracked_calls() -> Result<Array, JsValue> {
-    Ok(page::tracked_ids()?
-        .into_iter()
-        .map(JsValue::from)
-        .collect())
+    Ok(page::tracked_ids()?)
 }
 
 /// `onCallEnded(listener)`: subscribe to ended calls; returns the unsubscribe function.

@@ -145,12 +145,11 @@ impl Default for BaseUrl {
     }
 }
 
-fn trim_trailing_slashes(s: &str) -> &str {
-    let kept = s
-        .bytes()
-        .rposition(|b| b != b'/')
-        .map_or(0, |last| last + 1);
-    s.get(..kept).unwrap_or(s)
+fn trim_trailing_slashes(mut s: &str) -> &str {
+    while let Some(rest) = s.strip_suffix("/") {
+        s = rest;
+    }
+    s
 }
 
 /// The host part of an authority (`host[:port]` or `[v6]:port`, ASCII); checks the port.
@@ -167,7 +166,7 @@ fn host_of(authority: &str) -> Result<&str, &'static str> {
     };
     let host = authority.get(..host_end).unwrap_or("");
     let after = authority.get(host_end..).unwrap_or("");
-    let port = after.strip_prefix(':');
+    let port = after.strip_prefix(":");
     if port.is_none() && !after.is_empty() {
         return Err("has an invalid IPv6 host"); // `[::1]x`
     }
@@ -203,14 +202,21 @@ fn is_loopback_host(host: &str) -> bool {
         return true;
     }
     // 127.d.d.d, each part a decimal octet.
-    let mut parts = host.as_bytes().split(|&b| b == b'.');
-    parts.next() == Some(b"127")
-        && (0..3).all(|_| {
-            parts
-                .next()
-                .is_some_and(|part| decimal_at_most(part, 3, 255))
-        })
-        && parts.next().is_none()
+    let Some(mut rest) = host.strip_prefix("127.") else {
+        return false;
+    };
+    for last in [false, false, true] {
+        let end = position(rest.as_bytes(), b'.').unwrap_or(rest.len());
+        if !decimal_at_most(rest.get(..end).unwrap_or("").as_bytes(), 3, 255) {
+            return false;
+        }
+        let after = rest.get(end..).unwrap_or("");
+        match after.strip_prefix(".") {
+            Some(next) if !last => rest = next,
+            _ => return last && after.is_empty(),
+        }
+    }
+    false
 }
 
 /// A validated call id (any non-empty text that can stand as one URL path segment).

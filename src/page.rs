@@ -11,7 +11,6 @@
 //! app listeners run outside the borrow.
 
 use alloc::rc::Rc;
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -296,14 +295,14 @@ pub(crate) fn untrack(id: &CallId) -> Result<bool, Failure> {
 }
 
 /// The tracked ids.
-pub(crate) fn tracked_ids() -> Result<Vec<String>, Failure> {
+pub(crate) fn tracked_ids() -> Result<js_sys::Array, Failure> {
     catch_up_with_unload();
     read(|state| {
-        Ok(state
-            .registry
-            .armed_ids()
-            .map(|id| id.as_str().into())
-            .collect())
+        let ids = js_sys::Array::new();
+        for id in state.registry.armed_ids() {
+            ids.push(&id.as_str().into());
+        }
+        Ok(ids)
     })
 }
 

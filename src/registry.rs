@@ -116,12 +116,13 @@ impl<D, P: Clone> Registry<D, P> {
         &mut self,
         keep_out: impl Fn(&Armed<D>) -> bool,
     ) -> Vec<Armed<D>> {
-        // In place, keeping the order of both (a `partition` costs more wasm than this loop).
+        // In place (a `partition` costs more wasm than this loop); like `disarm`, a removal
+        // moves the last armed call into its place.
         let mut out = Vec::new();
         let mut at = 0;
         while let Some(call) = self.armed.get(at) {
             if keep_out(call) {
-                out.push(self.armed.remove(at));
+                out.push(self.armed.swap_remove(at));
             } else {
                 at += 1;
             }
