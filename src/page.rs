@@ -358,10 +358,10 @@ fn leave_with(leave: Leave) {
             .registry
             .drain_armed_where(|call| policy::leave_takes(leave, call.deferred.is_some()));
         let mut waiting = Vec::new();
-        for (call, handle) in state.registry.take_waiting() {
+        state.registry.take_waiting_each(|call, handle| {
             calls.push(call);
             waiting.extend(handle);
-        }
+        });
         Ok((
             calls,
             waiting,

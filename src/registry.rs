@@ -219,17 +219,23 @@ impl<D, P: Clone> Registry<D, P> {
         }
     }
 
-    /// A page leave takes over every end waiting between attempts: they are returned to be
-    /// sent now (with the ends' handles, to settle them now), and their manual ends will
+    /// A page leave takes over every end waiting between attempts: each is handed to `each`
+    /// to be sent now (with the end's handle, to settle it now), and their manual ends will
     /// neither retry nor re-arm them.
-    pub(crate) fn take_waiting(&mut self) -> Vec<(Armed<D>, Option<P>)> {
-        let mut taken = Vec::new();
+    pub(crate) fn take_waiting_each(&mut self, mut each: impl FnMut(Armed<D>, Option<P>)) {
         for ending in &mut self.ending {
             if let Some(call) = ending.waiting.take() {
                 ending.may_rearm = false;
-                taken.push((call, ending.handle.clone()));
+                each(call, ending.handle.clone());
             }
         }
+    }
+
+    /// [`Registry::take_waiting_each`], collected.
+    #[cfg(test)]
+    pub(crate) fn take_waiting(&mut self) -> Vec<(Armed<D>, Option<P>)> {
+        let mut taken = Vec::new();
+        self.take_waiting_each(|call, handle| taken.push((call, handle)));
         taken
     }
 
