@@ -148,8 +148,11 @@ let subscribers = [];
 // Calls ended as the page entered the back/forward cache, reported if it comes back.
 let endedAsCached = [];
 
-export function endedWhileCached(callId) {
-  endedAsCached.push(callId);
+// Calls a page leave ended: told now (beforeunload: the page may stay after all), or, as the
+// page enters the back/forward cache (`cached`), kept to report if it comes back.
+export function endedOnLeave(cached, callIds) {
+  if (cached) endedAsCached.push(...callIds);
+  else for (const callId of callIds) emit(callId, 'beforeunload');
 }
 
 export function reportRestored() {

@@ -16,9 +16,11 @@ extern "C" {
     /// undefined); a throwing subscriber is logged, never passed on.
     pub(crate) fn emit(call_id: &str, via: &str, response: &JsValue);
 
-    /// Remember a call ended as the page entered the back/forward cache.
-    #[wasm_bindgen(js_name = endedWhileCached)]
-    pub(crate) fn ended_while_cached(call_id: &str);
+    /// Calls a page leave ended: on a `beforeunload` (`cached` false) the subscribers are told
+    /// now (`via: 'beforeunload'`); entering the back/forward cache (`cached`), they are kept
+    /// to report if the page comes back.
+    #[wasm_bindgen(js_name = endedOnLeave)]
+    pub(crate) fn ended_on_leave(cached: bool, call_ids: &js_sys::Array);
 
     /// The page came back from the back/forward cache: report the calls ended as it went.
     #[wasm_bindgen(js_name = reportRestored)]

@@ -46,7 +46,7 @@ pub struct Entry {
 }
 
 /// Store the ends of calls the page could not send as it was left. Whether all are stored.
-pub(crate) fn save<D>(calls: &[Armed<D>]) -> bool {
+pub(crate) fn save<D>(calls: &[&Armed<D>]) -> bool {
     let now = js_sys::Date::now();
     let entries = Array::new();
     for call in calls {

@@ -371,9 +371,10 @@ fn leave_with(leave: Leave) {
     }) else {
         return;
     };
-    let mut sent = Vec::with_capacity(calls.len());
+    // The ids of the calls sent (for `onCallEnded`), and the calls that were not.
+    let sent = js_sys::Array::new();
     let mut unsent = Vec::new();
-    for call in calls {
+    for call in &calls {
         let held = match &call.deferred {
             None => Held::No,
             Some(deferred) if deferred.activated() => Held::Sent,
@@ -388,15 +389,15 @@ fn leave_with(leave: Leave) {
             LeaveAction::Send => match leave {
                 Leave::Unload => match transport::unload_beacon(call.id.as_str()) {
                     Beacon::Queued => true,
-                    Beacon::Refused => transport::send_and_forget(&call),
-                    Beacon::None => send_on_leave(&call, relay.as_ref()),
+                    Beacon::Refused => transport::send_and_forget(call),
+                    Beacon::None => send_on_leave(call, relay.as_ref()),
                 },
-                _ => send_on_leave(&call, relay.as_ref()),
+                _ => send_on_leave(call, relay.as_ref()),
             },
             LeaveAction::Store => false,
         };
         if delivered {
-            sent.push(call);
+            sent.push(&call.id.as_str().into());
         } else {
             unsent.push(call);
         }
@@ -404,7 +405,7 @@ fn leave_with(leave: Leave) {
     let stored = unsent.is_empty() || (use_outbox && outbox::save(&unsent));
     if !stored && offline {
         // Not stored (outbox off, storage unavailable or full): try anyway, nothing to lose.
-        for call in &unsent {
+        for &call in &unsent {
             transport::send_and_forget(call);
         }
     }
@@ -413,17 +414,9 @@ fn leave_with(leave: Leave) {
     }
     match leave {
         // The page may stay after all (a download link, a 204): tell the app now.
-        Leave::BeforeUnload => {
-            for call in &sent {
-                events::emit(call.id.as_str(), "beforeunload", &JsValue::UNDEFINED);
-            }
-        }
+        Leave::BeforeUnload => events::ended_on_leave(false, &sent),
         // Reported if the page comes back from the cache (stored ends are sent then).
-        Leave::BackForwardCache => {
-            for call in &sent {
-                events::ended_while_cached(call.id.as_str());
-            }
-        }
+        Leave::BackForwardCache => events::ended_on_leave(true, &sent),
         // The document is being destroyed: nobody is left to tell.
         Leave::Unload => {}
     }
