@@ -42,8 +42,8 @@ impl BaseUrl {
         if bytes.iter().any(|b| matches!(b, b'?' | b'#' | b'\\')) {
             return Err("must not contain '?', '#' or '\\'");
         }
-        if bytes.first() == Some(&b'/') {
-            if bytes.get(1) == Some(&b'/') {
+        if let Some(b'/') = bytes.first() {
+            if let Some(b'/') = bytes.get(1) {
                 return Err(
                     "starts with '//', which names another host; use an absolute https:// URL",
                 );
@@ -156,7 +156,7 @@ fn trim_trailing_slashes(mut s: &str) -> &str {
 fn host_of(authority: &str) -> Result<&str, &'static str> {
     let bytes = authority.as_bytes();
     // An IPv6 host ends at its ']', any other at the first ':'.
-    let host_end = if bytes.first() == Some(&b'[') {
+    let host_end = if let Some(b'[') = bytes.first() {
         match position(bytes, b']') {
             Some(close) => close + 1,
             None => return Err("has an unclosed '[' in its host"),

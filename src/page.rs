@@ -360,7 +360,9 @@ fn leave_with(leave: Leave) {
         let mut waiting = Vec::new();
         state.registry.take_waiting_each(|call, handle| {
             calls.push(call);
-            waiting.extend(handle);
+            if let Some(handle) = handle {
+                waiting.push(handle);
+            }
         });
         Ok((
             calls,
