@@ -57,11 +57,8 @@ fn read_call(value: &JsValue) -> Result<Array, JsValue> {
 
 /// `configure(options)`: update the configuration; on error the previous one stays.
 pub fn configure(options: JsValue) -> Result<(), JsValue> {
-    let current = page::config()?;
     let read = read_options(&options, "configure(options)", options::KNOWN, false)?;
-    let next = options::apply(&current, &read)?;
-    page::configure(next)?;
-    Ok(())
+    page::configure(&read)
 }
 
 /// `trackCall(call)`: arm page-leave ending for a call. Returns the call id.

@@ -58,7 +58,7 @@ impl Via {
     fn failed(&self, failure: &Failure) {
         let entry = match self {
             Via::Outbox(entry) => entry,
-            Via::Recovered(entry) if page::config().is_ok_and(|config| config.outbox) => entry,
+            Via::Recovered(entry) if page::config_says(|config| config.outbox) => entry,
             _ => return,
         };
         if policy::may_not_have_arrived(transport::failed_class(failure)) {
@@ -344,7 +344,7 @@ fn tried(mut failure: Failure, attempts: u32) -> Failure {
 fn settle_registry(call: &Call, rearm: bool) {
     let rearm = rearm.then(|| {
         let mut call: Call = call.without_deferred();
-        if page::config().is_ok_and(|config| config.deferred) {
+        if page::config_says(|config| config.deferred) {
             call.deferred = transport::arm_deferred(&call);
         }
         call

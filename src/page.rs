@@ -22,7 +22,7 @@ use crate::error::Failure;
 use crate::events;
 use crate::global::page_global;
 use crate::lifecycle::{self, EventListener};
-use crate::options::Config;
+use crate::options::{self, Config};
 use crate::orphans;
 use crate::outbox;
 use crate::policy::{self, Held, Leave, LeaveAction};
@@ -181,22 +181,33 @@ pub(crate) fn add_page_hide() {
     }
 }
 
-/// Replace the configuration (already validated as a whole); if its listeners cannot be
-/// added, the previous one stays.
-pub(crate) fn configure(config: Config) -> Result<(), Failure> {
+/// Apply `configure()`'s options as read (`options::apply`, on top of the configuration in
+/// force; it calls no app code); if they are invalid, or their listeners cannot be added, the
+/// previous configuration stays.
+pub(crate) fn configure(read: &js_sys::Array) -> Result<(), JsValue> {
+    let mut outcome = Ok(());
     update(|state| {
-        let previous = core::mem::replace(&mut state.config, config);
-        if let Err(failure) = state.sync_derived() {
-            state.config = previous;
-            return Err(failure);
-        }
+        outcome = options::apply(&state.config, read).and_then(|next| {
+            let previous = core::mem::replace(&mut state.config, next);
+            state.sync_derived().map_err(|failure| {
+                state.config = previous;
+                failure.into()
+            })
+        });
         Ok(())
-    })
+    })?;
+    outcome
 }
 
-/// The configuration in force.
-pub(crate) fn config() -> Result<Config, Failure> {
-    read(|state| Ok(state.config.clone()))
+/// Whether the configuration in force says so (`option`: `|config| config.outbox`, ...);
+/// false only if the state is borrowed (a re-entrant call).
+pub(crate) fn config_says(option: fn(&Config) -> bool) -> bool {
+    read(|state| Ok(option(&state.config))).unwrap_or(false)
+}
+
+/// `outboxTtlMs` in force (0 only if the state is borrowed: a re-entrant call).
+pub(crate) fn outbox_ttl_ms() -> f64 {
+    read(|state| Ok(state.config.outbox_ttl_ms)).unwrap_or(0.0)
 }
 
 #[wasm_bindgen(module = "/js/beacon.js")]

@@ -47,11 +47,8 @@ fn on_page_show(event: JsValue) {
 /// than `outboxTtlMs` are dropped. Successes are reported to `onCallEnded` with
 /// `via: 'outbox'`. Returns how many ends were started. Never throws.
 fn replay_outbox() -> u32 {
-    let Ok(config) = page::config() else {
-        return 0;
-    };
     let mut started = 0;
-    outbox::take(js_sys::Date::now(), config.outbox_ttl_ms, |entry| {
+    outbox::take(js_sys::Date::now(), page::outbox_ttl_ms(), |entry| {
         // A synchronous failure has already put the entry back when worth it.
         if manual_end::end_stored(entry, Via::Outbox) {
             started += 1;
@@ -69,7 +66,7 @@ fn recover_orphan(orphan: JsValue) {
     let orphan: &js_sys::Array = orphan.unchecked_ref();
     let call_id = orphan.get(0).as_string().unwrap_or_default();
     let record = orphan.get(1).as_string().unwrap_or_default();
-    if !page::config().is_ok_and(|config| config.recover) {
+    if !page::config_says(|config| config.recover) {
         return;
     }
     let entry = orphans::parse_record(&record).filter(|entry| entry.id.as_str() == call_id);
@@ -80,7 +77,7 @@ fn recover_orphan(orphan: JsValue) {
         return;
     }
     orphans::forget(&call_id);
-    let ttl_ms = page::config().map_or(0.0, |config| config.outbox_ttl_ms);
+    let ttl_ms = page::outbox_ttl_ms();
     // Invalid or expired: deleted, not sent.
     if let Some(entry) =
         entry.filter(|entry| outbox::is_fresh(entry.time, js_sys::Date::now(), ttl_ms))
