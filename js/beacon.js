@@ -1,7 +1,9 @@
 // The page-side IO of the library, as the Rust side (src/) decides it: the relay beacons of an
 // unload, sent by a plain `pagehide` listener before anything else runs (first, below); then,
 // in sections, the end request's shape and its time budget, what a leave and an answer say,
-// promises, and the page's window and origin. Nothing here decides what is sent or when.
+// promises, and the page (window, origin, listeners, timers, console). Nothing here decides
+// what is sent or when, and nothing here throws into the wasm: what may throw comes back as a
+// value ([ok, value] pairs, or the error).
 // (One file for all, not one each: the wasm-bindgen test runner's page load stalled now and
 // then — 1 run in 2, measured over 12 — with a fourth snippet file for it to serve.)
 //

@@ -24,7 +24,9 @@
 //! `onCallEnded` subscribers). It is told what to do and reports back; every decision, and
 //! every check of the caller's input and of what storage hands back, is here. The API's
 //! answer is read in JS (parsing and checking JSON there is a fraction of the wasm's bytes):
-//! `transport::answer` gets its class, and decides from it.
+//! `transport::answer` gets its class, and decides from it. The shell never throws into the
+//! wasm: what may throw comes back as a value (`promise::pair`), so no JS exception unwinds
+//! through wasm frames.
 //!
 //! The crate is `no_std` (+ `alloc`); the default `std` feature is for tests. Without it
 //! (the shipped build) the crate brings its own panic handler, see `Cargo.toml`.
