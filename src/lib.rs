@@ -10,8 +10,9 @@
 //!   the end URL; the page-leave and retry decisions; the per-call exactly-once state machine;
 //!   what to say about an HTTP status.
 //! - `error`, `options`: typed failures; `configure()` options and untrusted JS input.
-//! - `transport`, `outbox`, `orphans`, `lifecycle`, `promise`, `timer`, `events`, `global`:
-//!   the IO — requests, storage, Web Locks, listeners, continuations, `onCallEnded`.
+//! - `transport`, `outbox`, `orphans`, `lifecycle`, `promise`, `timer`, `callback`, `events`,
+//!   `global`: the IO — requests, storage, Web Locks, listeners, continuations, JS callbacks,
+//!   `onCallEnded`.
 //! - `page`: the call state and what follows from it (listeners, recovery guards); the
 //!   page-leave shell.
 //! - `manual_end`: `endCall` and its retries; `startup`: what `init()` starts, and the ends
@@ -38,6 +39,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+mod callback;
 mod endpoint;
 mod error;
 mod events;

@@ -10,6 +10,7 @@ use core::cell::Cell;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
+use crate::callback;
 use crate::endpoint::{BaseUrl, CallId, EndToken};
 use crate::error::{ErrorKind, Failure};
 use crate::events;
@@ -318,13 +319,13 @@ fn finish(end: &ManualEnd, outcome: Result<JsValue, Failure>, handed_over: bool)
     match outcome {
         Ok(response) => {
             events::emit(end.call.id.as_str(), end.via.as_str(), &response);
-            promise::settle(&resolve, &response);
+            callback::call(&resolve, &response);
         }
         Err(failure) => {
             if !handed_over {
                 end.via.failed(&failure);
             }
-            promise::settle(&reject, &failure.into_js());
+            callback::call(&reject, &failure.into_js());
         }
     }
 }

@@ -19,9 +19,6 @@ extern "C" {
     /// Keep a promise nobody awaits from surfacing as an unhandled rejection.
     #[wasm_bindgen(js_name = ignore)]
     pub(crate) fn ignore_rejection(promise: &Promise);
-
-    /// Call `f(value)` (a promise's resolve or reject, a callback), whatever it throws.
-    pub(crate) fn settle(f: &JsValue, value: &JsValue);
 }
 
 /// A `[ok, value]` pair from the JS shell (what a promise settled to, or what a call that
@@ -57,6 +54,6 @@ pub type Settled = Result<JsValue, JsValue>;
 /// continuation keeps one copy of the closure glue in the wasm.
 pub fn when_settled(promise: &Promise, then: Box<dyn FnOnce(Settled)>) {
     // `[fulfilled, value or reason]`: one argument, the crate's one callback signature.
-    let callback = crate::timer::once(Box::new(move |settled: JsValue| then(pair(&settled))));
+    let callback = crate::callback::once(Box::new(move |settled: JsValue| then(pair(&settled))));
     when_settled_js(promise, &callback);
 }

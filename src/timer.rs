@@ -6,6 +6,8 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::callback;
+
 #[wasm_bindgen(module = "/js/beacon.js")]
 extern "C" {
     // The globals rather than `Window` methods, so the manual path also works in workers;
@@ -47,12 +49,6 @@ impl Drop for Timer {
     }
 }
 
-/// A JS function that calls `f` the first time it is called, and frees it then. Every
-/// one-shot callback of the crate goes through here: one copy of the closure glue for all.
-pub(crate) fn once(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
-    Closure::once_into_js(f)
-}
-
 /// Run `task(true)` once, in a later task of the event loop, `ms` milliseconds from now (0:
 /// after the current event has been dispatched to every listener). If timers are unavailable
 /// (`setTimeout` threw), `task(false)` runs right away instead, so the task always runs
@@ -62,11 +58,11 @@ pub(crate) fn once(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
 pub fn after(ms: u32, task: Box<dyn FnOnce(bool)>) {
     // Only the fallback below passes `false`. (`setTimeout` passes nothing: an app's timer
     // wrapper may drop extra arguments, so "fired" is anything but an explicit `false`.)
-    let callback: Function = once(Box::new(move |fired: JsValue| {
+    let callback: Function = callback::once(Box::new(move |fired: JsValue| {
         task(fired.as_bool() != Some(false))
     }))
     .unchecked_into();
     if set_timeout(&callback, ms).is_undefined() {
-        crate::promise::settle(&callback, &JsValue::FALSE);
+        callback::call(&callback, &JsValue::FALSE);
     }
 }
