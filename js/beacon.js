@@ -105,7 +105,7 @@ function request(bearer, signal) {
 // Issue the end request now, with keepalive (it outlives the page: the reason this library
 // exists). The global fetch is looked up at call time, so an app's instrumentation sees it;
 // whatever a wrapper returns is adopted by a Promise. Throws when fetch throws.
-export function send(url, bearer, signal) {
+function send(url, bearer, signal) {
   const init = request(bearer, signal);
   init.keepalive = true;
   return Promise.resolve(globalThis.fetch(url, init));

@@ -168,9 +168,11 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn stop(this: &Budget);
 
-    /// What an attempt came to, once the body that carries the verdict is read:
-    /// `[code, status, value]` (see `js/beacon.js`'s `outcome`). Never rejects.
-    fn outcome(fetch: &Promise) -> Promise;
+    /// What an attempt's answer will have come to, once the body that carries the verdict is
+    /// read: a promise of `[code, status, value]` (see `js/beacon.js`'s `outcome`), which
+    /// [`answer`] reads. Never rejects.
+    #[wasm_bindgen(js_name = outcome)]
+    pub(crate) fn read_when_answered(fetch: &Promise) -> Promise;
 }
 
 /// The time budget of one manual end, shared by all its attempts: one abort timer of
@@ -253,11 +255,6 @@ pub(crate) fn attempt<D>(call: &Armed<D>, clock: &Clock) -> Result<Promise, Fail
         )
         .with_cause(cause)
     })
-}
-
-/// What an attempt's answer will have come to: a promise of what [`answer`] reads.
-pub(crate) fn read_when_answered(fetch: &Promise) -> Promise {
-    outcome(fetch)
 }
 
 /// Classify what an attempt came to (the settled [`read_when_answered`]).
