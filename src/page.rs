@@ -5,8 +5,9 @@
 //!
 //! All state is in one page-global `RefCell`. Every access uses `try_borrow_mut`; the only JS
 //! called while it is borrowed is `add/removeEventListener`, `AbortController.abort`, Web
-//! Lock requests, `localStorage` writes and handing `js/beacon.js` the unload's relay beacons,
-//! with errors caught, and a re-entrant call (an instrumented `fetch`, an `abort` listener)
+//! Lock requests, `localStorage` writes, handing `js/beacon.js` the unload's relay beacons and,
+//! in [`configure`], reading the option values `readOptions` already took from the app's
+//! object (type checks and `location.origin`), with errors caught, and a re-entrant call (an instrumented `fetch`, an `abort` listener)
 //! gets a typed error instead of a panic. `fetch`, `fetchLater`, `sendBeacon`, console and
 //! app listeners run outside the borrow.
 
