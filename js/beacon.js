@@ -303,7 +303,8 @@ export function whenSettled(promise, then) {
 // ---- The page ----
 // What the wasm calls on the page never throws into it: a failure comes back as a value.
 
-// [true, f()], or [false, what it threw].
+// [true, f()], or [false, what it threw] (js/errors.js has its twin: the shell's files import
+// nothing from each other; src/promise.rs's `pair` reads both).
 function tried(f) {
   try {
     return [true, f()];

@@ -26,7 +26,9 @@ export function createError(kind, message, status, detail, cause) {
 }
 
 // For the wasm, which is never thrown into: [true, f(...args)], or [false, the EndCallError it
-// threw] (readOptions, readCall and subscribe throw nothing else).
+// threw] (readOptions, readCall and subscribe throw nothing else). js/beacon.js has the same
+// five lines for its own calls: the shell's three files import nothing from each other (each
+// is a wasm-bindgen snippet of its own), and src/promise.rs's `pair` reads both.
 function tried(f, args) {
   try {
     return [true, f(...args)];
