@@ -25,6 +25,8 @@
 
 let relayUrl = null;
 let pending = [];
+// Whether the published calls have orphan-recovery records (js/locks.js) to delete.
+let recorded = false;
 let sent = [];
 let refused = [];
 
@@ -39,11 +41,19 @@ export function beacon(url, body) {
 }
 
 // What an unload sends now: the relay URL (or null) and the calls as [callId, endToken, ...],
-// whose bodies are built here and now, so that the listener only sends.
-export function publishBeacons(url, calls) {
+// whose bodies are built here and now, so that the listener only sends; `records`: whether
+// those calls have recovery records.
+export function publishBeacons(url, calls, records) {
   relayUrl = url;
   pending = calls.map(([id, token]) => [id, relayBody(id, token)]);
+  recorded = records;
 }
+
+// The key of a call's orphan-recovery record: the twin of js/locks.js's PREFIX (the shell's
+// files import nothing from each other; the e2e suite's "relay: stopped library listener"
+// test fails if the two differ).
+const RECORD = 'voice-end-call:live:v1:';
+
 
 // What the unload being handled beaconed: callId → true (queued) or false (refused).
 let taken = new Map();
@@ -71,6 +81,14 @@ function onPageHide(event) {
     // Counted as sent before the call: a closing Firefox tab can stop this script inside
     // sendBeacon, uncatchably, after the beacon was queued (measured: it arrived, and the
     // library's listener, which still ran, sent it again). A refusal takes it back.
+    // Its recovery record goes first: one left behind by a page that beaconed makes another
+    // tab of the origin end the call a second time (seen once in the e2e suite: Firefox,
+    // relay, "Leave page?" accepted). Deleted first, a page stopped in between loses the end
+    // instead, as on every other path ("deleted before anything is sent"). Storage denied:
+    // there is no record either.
+    try {
+      if (recorded) localStorage.removeItem(RECORD + id);
+    } catch {}
     sent.push(id);
     if (!beacon(relayUrl, body)) refused.push(sent.pop());
   }

@@ -121,6 +121,7 @@ impl State {
         transport::publish_unload_beacons(
             relay_url,
             if relay_url.is_some() { &unheld } else { &none },
+            self.config.recover,
         );
         if !self.registry.needs_page_leave() {
             self.beforeunload = None;

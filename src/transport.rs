@@ -49,7 +49,7 @@ extern "C" {
     pub(crate) fn beacon_to_relay(relay_url: &str, body: &JsValue) -> bool;
 
     #[wasm_bindgen(js_name = publishBeacons)]
-    fn publish_beacons(url: &JsValue, calls: &js_sys::Array);
+    fn publish_beacons(url: &JsValue, calls: &js_sys::Array, recorded: bool);
 
     /// Take what `js/beacon.js`'s listener did in this unload's `pagehide`, before the
     /// library's own listener ran (read with [`unload_beacon`]); whether it sent anything.
@@ -121,9 +121,18 @@ pub(crate) fn relay_body<D>(call: &Armed<D>) -> JsValue {
 }
 
 /// Tell `js/beacon.js` what an unload sends first: to `relay_url`, these calls (as
-/// `[callId, endToken, ...]`, whose bodies it builds now).
-pub(crate) fn publish_unload_beacons(relay_url: Option<&str>, calls: &js_sys::Array) {
-    publish_beacons(&relay_url.map_or(JsValue::NULL, Into::into), calls);
+/// `[callId, endToken, ...]`, whose bodies it builds now); `recorded`: whether they have
+/// orphan-recovery records, which its listener deletes before each beacon.
+pub(crate) fn publish_unload_beacons(
+    relay_url: Option<&str>,
+    calls: &js_sys::Array,
+    recorded: bool,
+) {
+    publish_beacons(
+        &relay_url.map_or(JsValue::NULL, Into::into),
+        calls,
+        recorded,
+    );
 }
 
 /// What `js/beacon.js`'s listener did for a call in the unload being handled.

@@ -79,7 +79,10 @@ async function checkEnds(minted, expected, label, { measured = false } = {}) {
   let exact = 0;
   for (const id of ids) {
     const records = settled.filter((record) => record.callId === id);
-    assert.ok(records.length <= expected, `${label}: ${records.length} end requests for one call, ${expected} expected (duplicate or stray)`);
+    // Which way each came (the page's fetch carries its Origin; the relay's does not), and
+    // when: what a duplicate's diagnosis starts from.
+    const ways = () => records.map((r) => `#${r.seq} ${r.origin ? `fetch from ${r.headers.referer ?? r.origin}` : 'via the relay'} at +${r.receivedAt - records[0].receivedAt} ms`).join('; ');
+    assert.ok(records.length <= expected, `${label}: ${records.length} end requests for one call, ${expected} expected (duplicate or stray): ${ways()}`);
     for (const record of records) {
       assert.equal(record.method, 'POST');
       assert.equal(record.auth, 'valid', `${label}: the call's own bearer`);

@@ -18,7 +18,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { e2ePageUrl, initLoggingEnds } from './support/e2e-page.mjs';
-import { closeTab, startE2ePageRig } from './support/rig.mjs';
+import { closeTab, RELAY_PATH, startE2ePageRig } from './support/rig.mjs';
 import { settledRecords, waitFor } from './support/records.mjs';
 
 // Generous deadlines: another browser suite may share this machine.
@@ -60,11 +60,11 @@ async function newContext() {
 
 /** A tab tracking `calls` (one call or a list; deferred '0': no fetchLater, so each is guarded
  *  by its lock and record, and this returns once they are; '1': the default, fetchLater holds
- *  them). */
-async function openTracker(context, calls, deferred) {
+ *  them); `params`: more of tests/e2e/page.js's query parameters. */
+async function openTracker(context, calls, deferred, params = {}) {
   calls = [calls].flat();
   const page = await context.newPage();
-  await page.goto(e2ePageUrl(origin, standin.url, calls, { deferred }));
+  await page.goto(e2ePageUrl(origin, standin.url, calls, { deferred, ...params }));
   await page.waitForFunction(() => window.ready === true);
   assert.deepEqual(await page.evaluate(() => window.lib.trackedCalls()), calls.map((call) => call.call_id));
   for (const call of deferred === '0' ? calls : []) {
@@ -127,6 +127,17 @@ const storedRecord = (page, call) => page.evaluate((key) => localStorage.getItem
 /** Until no tab waits for `call`'s lock any more: each waiter had its turn. */
 const untilNoneWaiting = (page, call) =>
   waitFor(async () => (await lockState(page, call)).pending.length === 0, `no tab left waiting for ${recordKey(call)}`, WAIT);
+
+/** Until no tab holds or waits for `call`'s lock: every waiter had its turn and is done. */
+const untilLockFree = (page, call) =>
+  waitFor(
+    async () => {
+      const { held, pending } = await lockState(page, call);
+      return !held && pending.length === 0;
+    },
+    `nobody holding or waiting for ${recordKey(call)}`,
+    WAIT,
+  );
 
 /** The tab sent no end and reported none. */
 async function assertSilent(page, message) {
@@ -278,6 +289,27 @@ test('deferred off, another tab open: a normal close sends once, from the closin
     await untilNoneWaiting(b, call);
     await assertSilent(b, 'B sent nothing');
     assert.equal(await storedRecord(b, call), null);
+  }));
+
+// js/beacon.js's listener beacons an unload's relay ends before the library's own listener
+// runs, and the library's listener used to be what deleted their records. Here an app's capture
+// listener, added between the import and init(), stops the library's listener, which is how a
+// page gets stopped between the two (a closing Firefox tab did once in the e2e suite: a waiting
+// tab found the record and sent the end a second time). The beacon's listener deletes the
+// record itself, before its beacon.
+test('deferred off, relay, another tab open: the unload beacon deletes its record first; nothing is sent twice when the library listener never runs', () =>
+  inContext(async (context) => {
+    const call = standin.state.mintCall();
+    const b = await openWatcher(context);
+    const a = await openTracker(context, call, '0', { relay: RELAY_PATH, beforeUnload: '0', stopPagehide: '1' });
+    await untilWatching([b], call);
+    await closeTab(a);
+    await untilLockFree(b, call); // B had its turn with the lock, and any send of its is issued
+    const records = await ends(call, 1);
+    assert.equal(records.length, 1, `exactly one end, got ${records.length}`);
+    assert.equal(records[0].origin, null, 'by the relay (a page fetch carries its Origin)');
+    await assertSilent(b, 'B sent nothing');
+    assert.equal(await storedRecord(b, call), null, 'no record left');
   }));
 
 test("deferred off, another tab open: endCall then a crash (within the lock's hold) sends once", () =>

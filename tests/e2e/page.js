@@ -1,7 +1,9 @@
 // The page the e2e tests drive. Query parameters:
 //   api=<stand-in base URL>  calls=<id>:<token>,...  beforeUnload=0  deferred=0  spy=1  confirm=1 (a host
 //   "Leave page?" listener)  noinit=1 (do not call init)  relay=<same-origin path> (configure({relayUrl}):
-//   page-leave ends no fetchLater holds go by sendBeacon to that relay route)
+//   page-leave ends no fetchLater holds go by sendBeacon to that relay route)  stopPagehide=1 (a host
+//   capture `pagehide` listener, added after the import and before init(), that stops
+//   propagation: the library's own listener never runs, js/beacon.js's, added at import, does)
 // Sets window.ready once everything is tracked; exposes the package as window.lib.
 import init, * as lib from '/dist/index.js';
 
@@ -20,6 +22,10 @@ if (query.has('spy')) {
 }
 window.lib = lib;
 window.init = init;
+
+if (query.has('stopPagehide')) {
+  addEventListener('pagehide', (event) => event.stopImmediatePropagation(), true);
+}
 
 if (!query.has('noinit')) {
   await init();

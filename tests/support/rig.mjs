@@ -3,6 +3,10 @@
 import { startStandin } from './standin.mjs';
 import { startStaticServer } from './static-server.mjs';
 import { launchChromium } from './chromium.mjs';
+import { createRelay, toNodeHandler } from '../../dist/relay.js';
+
+/** Where startE2ePageRig's pages server mounts the relay (dist/relay.js, as built). */
+export const RELAY_PATH = '/relay/end-call';
 
 /**
  * Start the three. `pagesOptions` are startStaticServer's options, or a function of the
@@ -34,12 +38,17 @@ export async function startChromiumRig(pagesOptions, { standinOptions, chromium 
 
 /**
  * The rig of the suites that drive tests/e2e/page.html: the built package (/dist/) and the page
- * (/e2e/) served on `origin`, http://localhost:<port>, and the stand-in API on 127.0.0.1 —
- * another origin, so every end is a cross-origin request with a CORS preflight, as against
- * the real API. `options` as startChromiumRig's.
+ * (/e2e/) served on `origin`, http://localhost:<port>, the relay on RELAY_PATH of that origin,
+ * and the stand-in API on 127.0.0.1 — another origin, so every end is a cross-origin request
+ * with a CORS preflight, as against the real API. `options` as startChromiumRig's.
  */
 export async function startE2ePageRig(options) {
-  const rig = await startChromiumRig({ host: 'localhost', mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' } }, options);
+  const pages = (standin) => ({
+    host: 'localhost',
+    mounts: { '/dist/': 'dist', '/e2e/': 'tests/e2e' },
+    routes: { [RELAY_PATH]: toNodeHandler(createRelay({ apiBaseUrl: standin.url })) },
+  });
+  const rig = await startChromiumRig(pages, options);
   return { ...rig, origin: rig.pages.url.replace('127.0.0.1', 'localhost') };
 }
 
