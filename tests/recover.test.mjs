@@ -292,10 +292,11 @@ test('deferred off, another tab open: a normal close sends once, from the closin
   }));
 
 // js/beacon.js's listener beacons an unload's relay ends before the library's own listener
-// runs, and the library's listener used to be what deleted their records. Here an app's capture
-// listener, added between the import and init(), stops the library's listener, which is how a
-// page gets stopped between the two (a closing Firefox tab did once in the e2e suite: a waiting
-// tab found the record and sent the end a second time). The beacon's listener deletes the
+// runs, and the library's listener used to be what deleted their records: a page stopped
+// between the two left the record, and a waiting tab sent the end a second time (the e2e suite
+// saw that duplicate once, Firefox, a closing tab; what stopped that page is not known). Here
+// an app's capture listener, added between the import and init(), stops the library's
+// listener: the deterministic way to stop a page there. The beacon's listener now deletes the
 // record itself, before its beacon.
 test('deferred off, relay, another tab open: the unload beacon deletes its record first; nothing is sent twice when the library listener never runs', () =>
   inContext(async (context) => {
