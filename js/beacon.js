@@ -41,19 +41,18 @@ export function beacon(url, body) {
 }
 
 // What an unload sends now: the relay URL (or null) and the calls as [callId, endToken, ...],
-// whose bodies are built here and now, so that the listener only sends; `records`: whether
-// those calls have recovery records.
-export function publishBeacons(url, calls, records) {
+// whose bodies are built here and now, so that the listener only sends; `withRecords`:
+// whether those calls have recovery records (src/page.rs: while `recover` is on).
+export function publishBeacons(url, calls, withRecords) {
   relayUrl = url;
   pending = calls.map(([id, token]) => [id, relayBody(id, token)]);
-  recorded = records;
+  recorded = withRecords;
 }
 
 // The key of a call's orphan-recovery record: the twin of js/locks.js's PREFIX (the shell's
-// files import nothing from each other; the e2e suite's "relay: stopped library listener"
-// test fails if the two differ).
+// files import nothing from each other; tests/recover.test.mjs's "deferred off, relay, another
+// tab open" test fails if the two differ).
 const RECORD = 'voice-end-call:live:v1:';
-
 
 // What the unload being handled beaconed: callId → true (queued) or false (refused).
 let taken = new Map();
@@ -78,9 +77,6 @@ function onPageHide(event) {
   const calls = pending;
   pending = [];
   for (const [id, body] of calls) {
-    // Counted as sent before the call: a closing Firefox tab can stop this script inside
-    // sendBeacon, uncatchably, after the beacon was queued (measured: it arrived, and the
-    // library's listener, which still ran, sent it again). A refusal takes it back.
     // Its recovery record goes first: one left behind by a page that beaconed makes another
     // tab of the origin end the call a second time (seen once in the e2e suite: Firefox,
     // relay, "Leave page?" accepted). Deleted first, a page stopped in between loses the end
@@ -89,6 +85,9 @@ function onPageHide(event) {
     try {
       if (recorded) localStorage.removeItem(RECORD + id);
     } catch {}
+    // Counted as sent before the call: a closing Firefox tab can stop this script inside
+    // sendBeacon, uncatchably, after the beacon was queued (measured: it arrived, and the
+    // library's listener, which still ran, sent it again). A refusal takes it back.
     sent.push(id);
     if (!beacon(relayUrl, body)) refused.push(sent.pop());
   }
